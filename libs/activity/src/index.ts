@@ -1,0 +1,2 @@
+export * from './activity-type';
+export * from './activity.model';
