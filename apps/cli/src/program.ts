@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+
+/**
+ * The `tributary` command. Each command group lives in its own `*.command.ts` file exporting a
+ * `register…(program)` function, added here.
+ */
+export function buildProgram(): Command {
+  const program = new Command('tributary')
+    .description('Tributary fitness-activity sync hub: administration and file tools')
+    .option('--json', 'machine-readable JSON output');
+  return program;
+}
