@@ -23,7 +23,16 @@ const pureDomainBans = {
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'test-results/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'test-results/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -63,7 +72,10 @@ export default tseslint.config(
         {
           patterns: [
             crossLibRelative,
-            { group: ['@tributary/connectors', '@tributary/connectors/*', '**/connectors/**'], message: 'The sandbox must not import connector code.' },
+            {
+              group: ['@tributary/connectors', '@tributary/connectors/*', '**/connectors/**'],
+              message: 'The sandbox must not import connector code.',
+            },
           ],
         },
       ],

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { isDomainError } from '@tributary/common';
 import { buildProgram } from './program';
 

@@ -129,6 +129,39 @@ export interface Activity {
   samples: Sample[];
   stats: ActivityStats;
   original?: OriginalFile;
+  /**
+   * The UTC offset in minutes the source file itself claimed for the local start time (FIT
+   * `activity.local_timestamp − timestamp`, rounded to 15 min). Only a hint: libs/sync decides the zone.
+   */
+  utcOffsetHint?: number;
+  /** The source's own sport label when it is richer than `type` (e.g. FIT `cycling/gravelCycling`), for diagnostics. */
+  sourceSport?: string;
+  /**
+   * True when the decoder recovered only part of a damaged file (truncated, bad CRC, corrupt trailer).
+   * `warnings` then says what was lost; consumers that need a complete file must check this.
+   */
+  partial?: boolean;
+  /** Non-fatal problems met while decoding (see `DecodeWarningCode`). */
+  warnings?: DecodeWarning[];
+}
+
+/** Stable codes for what a decoder repaired, skipped or could only partly read. */
+export type DecodeWarningCode =
+  | 'truncated'
+  | 'bad_checksum'
+  | 'corrupt_trailer'
+  | 'fallback_decoder'
+  | 'device_relative_time'
+  | 'time_outliers_dropped'
+  | 'duplicate_times_merged'
+  | 'unsorted_times'
+  | 'synthesised_laps';
+
+export interface DecodeWarning {
+  code: DecodeWarningCode;
+  message: string;
+  /** How many samples/messages it concerned, when countable. */
+  count?: number;
 }
 
 /**

@@ -1,1 +1,4 @@
 export * from './errors/domain.error';
+export * from './logging';
+export * from './redis';
+export * from './crypto';

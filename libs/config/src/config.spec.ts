@@ -34,6 +34,14 @@ describe('loadConfig', () => {
     expect(sut.encryptionKeys[0]?.id).toBe('k1');
   });
 
+  it('should treat an empty secret file as unset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'empty'), '\n');
+    expect(
+      loadConfig({ DROPBOX_CLIENT_SECRET_FILE: join(dir, 'empty') }).services.dropbox.clientSecret,
+    ).toBeUndefined();
+  });
+
   it('should refuse a missing secret file and a doubly given secret', () => {
     expect(() => loadConfig({ SESSION_SECRET_FILE: '/nonexistent/secret' })).toThrow(/SESSION_SECRET_FILE/);
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));

@@ -19,10 +19,22 @@ export interface AppConfig {
   web: { port: number; host: string; publicUrl: string; sessionSecret?: string };
   /** Empty when no keys are configured; anything that stores credentials refuses to run then. */
   encryptionKeys: EncryptionKey[];
-  worker: { roles: WorkerRole[]; syncConcurrency: number; syncIntervalMinutes: number; syncNowCooldownSeconds: number };
-  sandbox: { port: number; host: string };
+  worker: {
+    roles: WorkerRole[];
+    syncConcurrency: number;
+    syncIntervalMinutes: number;
+    syncNowCooldownSeconds: number;
+    webhookDebounceSeconds: number;
+  };
+  sandbox: { port: number; host: string; seed: boolean; fixturesDir?: string };
   services: {
-    strava: { baseUrl: string; clientId?: string; clientSecret?: string; webhookVerifyToken?: string };
+    strava: {
+      baseUrl: string;
+      clientId?: string;
+      clientSecret?: string;
+      webhookVerifyToken?: string;
+      webhookSubscriptionId?: string;
+    };
     garmin: { baseUrl: string; ssoUrl: string };
     dropbox: { apiUrl: string; contentUrl: string; notifyUrl: string; clientId?: string; clientSecret?: string };
     localFolder: { root?: string };
@@ -54,7 +66,9 @@ function collectEnv(source: NodeJS.ProcessEnv): Record<string, string> {
     if (file === undefined || file === '') continue;
     if (raw[key] !== undefined) throw new ConfigError(`Both ${key} and ${key}_FILE are set; use one`, { key });
     try {
-      raw[key] = readFileSync(file, 'utf8').trim();
+      // An empty mounted secret means "not set", exactly like an empty variable.
+      const value = readFileSync(file, 'utf8').trim();
+      if (value !== '') raw[key] = value;
     } catch (err) {
       throw new ConfigError(`${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
         key: `${key}_FILE`,
@@ -134,14 +148,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       syncConcurrency: e.SYNC_CONCURRENCY,
       syncIntervalMinutes: e.SYNC_INTERVAL_MINUTES,
       syncNowCooldownSeconds: e.SYNC_NOW_COOLDOWN_SECONDS,
+      webhookDebounceSeconds: e.SYNC_WEBHOOK_DEBOUNCE_SECONDS,
     },
-    sandbox: { port: e.SANDBOX_PORT, host: e.SANDBOX_HOST },
+    sandbox: { port: e.SANDBOX_PORT, host: e.SANDBOX_HOST, seed: e.SANDBOX_SEED, fixturesDir: e.SANDBOX_FIXTURES_DIR },
     services: {
       strava: {
         baseUrl: e.STRAVA_BASE_URL,
         clientId: e.STRAVA_CLIENT_ID,
         clientSecret: e.STRAVA_CLIENT_SECRET,
         webhookVerifyToken: e.STRAVA_WEBHOOK_VERIFY_TOKEN,
+        webhookSubscriptionId: e.STRAVA_WEBHOOK_SUBSCRIPTION_ID,
       },
       garmin: { baseUrl: e.GARMIN_BASE_URL, ssoUrl: e.GARMIN_SSO_URL },
       dropbox: {

@@ -38,16 +38,24 @@ export const envSchema = z.object({
   SYNC_CONCURRENCY: int(1, 256).default(4),
   SYNC_INTERVAL_MINUTES: int(1, 10080).default(60),
   SYNC_NOW_COOLDOWN_SECONDS: int(0, 3600).default(30),
+  /** A webhook's sync waits this long so a burst of events (a bulk upload) becomes one sync. */
+  SYNC_WEBHOOK_DEBOUNCE_SECONDS: int(0, 3600).default(30),
 
   SANDBOX_PORT: int(0, 65535).default(4000),
   SANDBOX_HOST: z.string().default('127.0.0.1'),
+  /** Create the sandbox's demo accounts with sample activities at start (same as `--seed`). */
+  SANDBOX_SEED: bool.default(false),
+  /** Sample files for seeding/control (fit/, tcx/, gpx/); default <repo>/../shared/fixtures. */
+  SANDBOX_FIXTURES_DIR: z.string().min(1).optional(),
 
   STRAVA_BASE_URL: url.default('https://www.strava.com'),
   STRAVA_CLIENT_ID: z.string().optional(),
   STRAVA_CLIENT_SECRET: z.string().optional(),
   STRAVA_WEBHOOK_VERIFY_TOKEN: z.string().optional(),
+  /** Id of our Strava push subscription; when set, events naming another subscription are refused. */
+  STRAVA_WEBHOOK_SUBSCRIPTION_ID: z.string().optional(),
 
-  GARMIN_BASE_URL: url.default('https://connect.garmin.com'),
+  GARMIN_BASE_URL: url.default('https://connectapi.garmin.com'),
   GARMIN_SSO_URL: url.default('https://sso.garmin.com'),
 
   DROPBOX_BASE_URL: url.default('https://api.dropboxapi.com'),

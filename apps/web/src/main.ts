@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import {
+  ConfigError,
+  NestLoggerAdapter,
+  connectRedis,
+  createLogger,
+  describeError,
+  Keyring,
+  redactUrl,
+  type Logger,
+} from '@tributary/common';
+import { loadConfig, type AppConfig } from '@tributary/config';
+import { ConnectorRegistry, RedisRateLimiter, createConnectors } from '@tributary/connectors';
+import { openDatabase } from '@tributary/db';
+import { JobService } from '@tributary/queue';
+import { WebModule, type OwnedResource } from './web.module';
+
+async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
+  const resources: OwnedResource[] = [];
+  try {
+    const redis = await connectRedis(config.redis, { onInfo: (msg, fields) => logger.info(fields ?? {}, msg) });
+    resources.push({ name: 'redis', close: () => redis.close() });
+    const database = await openDatabase(config.database, {
+      applicationName: 'tributary-web',
+      log: (msg) => logger.info(msg),
+    });
+    resources.push({ name: 'postgres', close: () => database.close() });
+    const jobs = new JobService(redis, config.redis.queuePrefix);
+    resources.push({ name: 'queues', close: () => jobs.close() });
+    // Without keys the site still serves pages; connecting a service then fails with a clear configuration error.
+    const keyring = config.encryptionKeys.length > 0 ? new Keyring(config.encryptionKeys) : null;
+    // Same key prefix as the sync worker: provider limits (Strava's are per app) are shared by every process.
+    const limiter = new RedisRateLimiter(redis.createClient('rate-limit'), {
+      prefix: `${config.redis.queuePrefix}:ratelimit:`,
+    });
+    const connectors = new ConnectorRegistry(createConnectors(config.services, { limiter }));
+
+    const app = await NestFactory.create(
+      WebModule.forRoot({
+        config,
+        logger,
+        jobs,
+        resources,
+        site: { database, keyring, connectors },
+        checks: { postgres: () => database.ping(), redis: () => redis.ping(1000) },
+      }),
+      // abortOnError false: a boot failure must reach our handler (clear message, exit 1), not process.abort().
+      // rawBody: webhook signatures (Dropbox) are computed over the exact bytes received.
+      { bufferLogs: true, abortOnError: false, rawBody: true },
+    );
+    app.useLogger(new NestLoggerAdapter(logger));
+    app.enableShutdownHooks();
+    await app.listen(config.web.port, config.web.host);
+    const address = (app.getHttpServer() as Server).address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.web.port;
+    const url = `http://${config.web.host}:${port}`;
+    logger.info({ url, database: database.kind, redis: redactUrl(redis.url) }, `Tributary web listening on ${url}`);
+  } catch (err) {
+    for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function main(): void {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`tributary-web: ${err instanceof ConfigError ? err.message : describeError(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel, app: 'web' });
+  bootstrap(config, logger).catch((err: unknown) => {
+    logger.fatal({ err }, `web failed to start: ${describeError(err)}`);
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { describeError, isDomainError, type Logger } from '@tributary/common';
+import { ConnectorRegistry, type ServiceConnector } from '@tributary/connectors';
+import { ConnectionRepository } from '@tributary/db';
+import {
+  CredentialsLoginService,
+  isCredentialsConnectable,
+  type LoginOutcome,
+} from '../auth/credentials-login.service';
+import { OAuthConnectService, isOAuthConnectable } from '../auth/oauth-connect.service';
+import { SiteAccountService } from '../auth/site-account.service';
+import { SiteSessionService } from '../auth/site-session.service';
+import { sessionUserId } from '../auth/site-request.types';
+import { ROOT_LOGGER } from '../web.tokens';
+import { SITE_CSS } from './site-styles';
+import {
+  type ConnectionCard,
+  type ServiceCard,
+  renderCredentialsLogin,
+  renderDashboard,
+  renderErrorPage,
+  renderLanding,
+  renderMfaForm,
+} from './site.views';
+
+const CSS_ETAG = `"${createHash('sha256').update(SITE_CSS).digest('base64url').slice(0, 16)}"`;
+
+const NOTICES: Readonly<Record<string, string>> = {
+  connected: 'Connected. Your first sync looks at your whole history and may take a while.',
+  merged: 'That account already belonged to another Tributary account; the two were merged.',
+  disconnected: 'Disconnected.',
+};
+
+/** Headers for every HTML page: no caching of personal pages, no framing, only our own styles. */
+function pageHeaders(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  // The OAuth callback URL carries the code; never send it on as a referrer.
+  res.setHeader('Referrer-Policy', 'same-origin');
+}
+
+function formField(body: unknown, name: string): string {
+  if (typeof body !== 'object' || body === null) return '';
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function sendPage(res: Response, status: number, body: string): void {
+  pageHeaders(res);
+  res.status(status).type('html').send(body);
+}
+
+/** The server-rendered website: landing, sign-in by connecting a service, dashboard, disconnect, sign-out. */
+@Controller()
+export class SiteController {
+  constructor(
+    private readonly registry: ConnectorRegistry,
+    private readonly connections: ConnectionRepository,
+    private readonly sessions: SiteSessionService,
+    private readonly oauth: OAuthConnectService,
+    private readonly accounts: SiteAccountService,
+    private readonly logins: CredentialsLoginService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get('assets/site.css')
+  stylesheet(@Req() req: Request, @Res() res: Response): void {
+    res.setHeader('ETag', CSS_ETAG);
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (req.headers['if-none-match'] === CSS_ETAG) {
+      res.status(304).end();
+      return;
+    }
+    res.type('text/css').send(SITE_CSS);
+  }
+
+  @Get()
+  async landing(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const userId = sessionUserId(req);
+    const connected = new Set(
+      userId === undefined ? [] : (await this.connections.listForUser(userId)).map((c) => c.service),
+    );
+    const services = this.serviceCards().map((s) => ({ ...s, connected: connected.has(s.id) }));
+    sendPage(
+      res,
+      200,
+      renderLanding({ services, signedIn: userId !== undefined, csrfToken: req.siteSession?.csrfSecret }),
+    );
+  }
+
+  @Get('dashboard')
+  async dashboard(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const userId = sessionUserId(req);
+    if (userId === undefined || req.siteSession === undefined) {
+      res.redirect(303, '/');
+      return;
+    }
+    const rows = await this.connections.listForUser(userId);
+    const connected = new Set(rows.map((c) => c.service));
+    const cards: ConnectionCard[] = rows.map((c) => {
+      const connector = this.registry.has(c.service) ? this.registry.get(c.service) : undefined;
+      return {
+        id: c.id,
+        service: c.service,
+        serviceName: connector?.name ?? c.service,
+        account: c.display_name ?? c.external_user_id,
+        status: c.status,
+        lastListedAt: c.last_listed_at,
+        connectedAt: c.created_at,
+        reconnectable:
+          connector !== undefined && (isOAuthConnectable(connector) || isCredentialsConnectable(connector)),
+      };
+    });
+    const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
+    sendPage(
+      res,
+      200,
+      renderDashboard({
+        connections: cards,
+        available: this.serviceCards().filter((s) => !connected.has(s.id)),
+        csrfToken: req.siteSession.csrfSecret,
+        notice,
+      }),
+    );
+  }
+
+  @Get('connect/:service')
+  async connect(@Param('service') service: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const connector = this.registry.has(service) ? this.registry.get(service) : undefined;
+    if (connector !== undefined && isCredentialsConnectable(connector)) {
+      const session = await this.sessions.ensure(req, res);
+      sendPage(
+        res,
+        200,
+        renderCredentialsLogin({
+          service: connector,
+          csrfToken: session.csrfSecret,
+          signedIn: sessionUserId(req) !== undefined,
+        }),
+      );
+      return;
+    }
+    if (connector === undefined || !isOAuthConnectable(connector)) {
+      sendPage(
+        res,
+        404,
+        renderErrorPage({
+          title: 'Service not available',
+          message: 'This service cannot be connected from the website on this hub.',
+          status: 404,
+        }),
+      );
+      return;
+    }
+    await this.sessions.ensure(req, res);
+    pageHeaders(res);
+    await this.oauth.start(service, req, res);
+  }
+
+  @Get('connect/:service/callback')
+  async callback(@Param('service') service: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const connector = this.registry.has(service) ? this.registry.get(service) : undefined;
+    if (connector === undefined || !isOAuthConnectable(connector)) {
+      sendPage(res, 404, renderErrorPage({ title: 'Service not available', message: 'Unknown service.', status: 404 }));
+      return;
+    }
+    let outcome;
+    try {
+      outcome = await this.oauth.finish(service, req, res);
+    } catch (err) {
+      this.logger.warn({ service, err: describeError(err) }, 'OAuth callback failed');
+      const message = isDomainError(err)
+        ? err.message
+        : `${connector.name} did not accept the sign-in. Nothing was connected; please try again.`;
+      sendPage(res, 502, renderErrorPage({ title: 'Could not connect', message, status: 502 }));
+      return;
+    }
+    if (outcome.kind === 'refused') {
+      this.logger.warn({ service, reason: outcome.reason }, 'OAuth callback refused');
+      sendPage(
+        res,
+        outcome.status,
+        renderErrorPage({ title: 'Connection refused', message: outcome.message, status: outcome.status }),
+      );
+      return;
+    }
+    const result = await this.accounts.connect(sessionUserId(req), service, outcome.account);
+    await this.sessions.signIn(req, res, result.userId);
+    res.redirect(303, `/dashboard?notice=${result.merged ? 'merged' : 'connected'}`);
+  }
+
+  @Post('connect/:service/login')
+  async credentialsLogin(
+    @Param('service') service: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const connector = this.credentialsConnector(service, res);
+    if (connector === undefined || req.siteSession === undefined) return;
+    const username = formField(body, 'username');
+    const outcome = await this.logins.login(service, req.siteSession.id, username, formField(body, 'password'));
+    await this.finishLogin(connector.id, connector.name, outcome, req, res, username);
+  }
+
+  @Post('connect/:service/mfa')
+  async credentialsMfa(
+    @Param('service') service: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const connector = this.credentialsConnector(service, res);
+    if (connector === undefined || req.siteSession === undefined) return;
+    const outcome = await this.logins.verify(service, req.siteSession.id, formField(body, 'code'));
+    await this.finishLogin(connector.id, connector.name, outcome, req, res);
+  }
+
+  @Post('connections/:id/disconnect')
+  @HttpCode(303)
+  async disconnect(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const userId = sessionUserId(req);
+    if (userId === undefined) {
+      res.redirect(303, '/');
+      return;
+    }
+    const { userDeleted } = await this.accounts.disconnect(userId, id);
+    if (userDeleted) {
+      await this.sessions.signOut(req, res);
+      res.redirect(303, '/');
+      return;
+    }
+    res.redirect(303, '/dashboard?notice=disconnected');
+  }
+
+  @Post('signout')
+  async signOut(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.sessions.signOut(req, res);
+    res.redirect(303, '/');
+  }
+
+  private credentialsConnector(service: string, res: Response): ServiceConnector | undefined {
+    const connector = this.registry.has(service) ? this.registry.get(service) : undefined;
+    if (connector !== undefined && isCredentialsConnectable(connector)) return connector;
+    sendPage(res, 404, renderErrorPage({ title: 'Service not available', message: 'Unknown service.', status: 404 }));
+    return undefined;
+  }
+
+  private async finishLogin(
+    id: string,
+    name: string,
+    outcome: LoginOutcome,
+    req: Request,
+    res: Response,
+    username?: string,
+  ): Promise<void> {
+    const csrfToken = req.siteSession?.csrfSecret ?? '';
+    const signedIn = sessionUserId(req) !== undefined;
+    const service = { id, name };
+    if (outcome.kind === 'mfa') {
+      sendPage(
+        res,
+        200,
+        renderMfaForm({ service, csrfToken, signedIn, method: outcome.method, message: outcome.message }),
+      );
+      return;
+    }
+    if (outcome.kind === 'retry') {
+      sendPage(
+        res,
+        outcome.status,
+        renderCredentialsLogin({ service, csrfToken, signedIn, error: outcome.message, username }),
+      );
+      return;
+    }
+    const result = await this.accounts.connect(sessionUserId(req), id, outcome.account);
+    await this.sessions.signIn(req, res, result.userId);
+    res.redirect(303, `/dashboard?notice=${result.merged ? 'merged' : 'connected'}`);
+  }
+
+  private serviceCards(): ServiceCard[] {
+    return this.registry.all().map((c: ServiceConnector) => ({
+      id: c.id,
+      name: c.name,
+      authKind: c.auth.kind,
+      supplies: c.capabilities.supplies,
+      receives: c.capabilities.receives,
+      connectable: isOAuthConnectable(c) || isCredentialsConnectable(c),
+    }));
+  }
+}

@@ -1,0 +1,270 @@
+import { type SafeHtml, html } from './html.util';
+
+/** A service as the pages show it. */
+export interface ServiceCard {
+  id: string;
+  name: string;
+  authKind: 'oauth2' | 'credentials' | 'path';
+  supplies: boolean;
+  receives: boolean;
+  /** The hub can start connecting it from the website now (OAuth configured). */
+  connectable: boolean;
+  /** The signed-in user already has it connected. */
+  connected?: boolean;
+}
+
+export interface ConnectionCard {
+  id: string;
+  service: string;
+  serviceName: string;
+  account: string;
+  status: 'ok' | 'needs_reauth' | 'disabled' | 'error';
+  lastListedAt: Date | null;
+  connectedAt: Date;
+  reconnectable: boolean;
+}
+
+interface Layout {
+  title: string;
+  csrfToken?: string;
+  signedIn?: boolean;
+  main: SafeHtml;
+}
+
+const AUTH_LABEL: Readonly<Record<ServiceCard['authKind'], string>> = {
+  oauth2: 'Sign in with the service (OAuth)',
+  credentials: 'Username and password',
+  path: 'A folder on this server',
+};
+
+const STATUS_LABEL: Readonly<Record<ConnectionCard['status'], string>> = {
+  ok: 'OK',
+  needs_reauth: 'Needs re-authorization',
+  disabled: 'Disabled',
+  error: 'Error',
+};
+
+function layout({ title, csrfToken, signedIn, main }: Layout): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · Tributary</title>
+        ${csrfToken === undefined ? '' : html`<meta name="csrf-token" content="${csrfToken}" />`}
+        <link rel="stylesheet" href="/assets/site.css" />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <a class="brand" href="/">Tributary</a>
+          <nav aria-label="Account">
+            ${
+              signedIn === true && csrfToken !== undefined
+                ? html`<a href="/dashboard">Dashboard</a>
+                    <form method="post" action="/signout" class="inline">
+                      <input type="hidden" name="_csrf" value="${csrfToken}" />
+                      <button type="submit" class="link">Sign out</button>
+                    </form>`
+                : ''
+            }
+          </nav>
+        </header>
+        <main id="main">${main}</main>
+        <footer class="foot">
+          <p>Tributary is open source. Your tokens are encrypted at rest and never shared.</p>
+        </footer>
+      </body>
+    </html> `.value;
+}
+
+function roles(s: ServiceCard): string {
+  if (s.supplies && s.receives) return 'Sends and receives activities';
+  if (s.supplies) return 'Sends activities';
+  if (s.receives) return 'Receives activities';
+  return 'Not syncing';
+}
+
+function connectButton(s: ServiceCard, label: string): SafeHtml {
+  if (s.connected === true) return html`<a href="/dashboard">Connected</a>`;
+  if (s.connectable) return html`<a class="button" href="/connect/${s.id}">${label} ${s.name}</a>`;
+  return html`<span class="muted">Set up by the operator of this hub</span>`;
+}
+
+export function renderLanding(input: { services: ServiceCard[]; signedIn: boolean; csrfToken?: string }): string {
+  const main = html` <section class="hero">
+      <h1>Every activity, everywhere.</h1>
+      <p class="lead">
+        Tributary keeps your fitness accounts in sync. Record a run on your watch, a ride on your bike computer or a
+        swim anywhere else: it shows up on every service you connect, without duplicates, in the right time zone and in
+        a format each service accepts.
+      </p>
+      ${
+        input.signedIn
+          ? html`<p><a class="button primary" href="/dashboard">Go to your dashboard</a></p>`
+          : html`<p>
+              There is no password to create: <strong>connect a service to start</strong>. Connecting another service
+              later adds it to the same account.
+            </p>`
+      }
+    </section>
+    <section aria-labelledby="services-title">
+      <h2 id="services-title">Services</h2>
+      <ul class="cards">
+        ${input.services.map(
+          (s) =>
+            html`<li class="card" data-service="${s.id}">
+              <h3>${s.name}</h3>
+              <p class="muted">${AUTH_LABEL[s.authKind]} · ${roles(s)}</p>
+              <p>${connectButton(s, 'Connect')}</p>
+            </li>`,
+        )}
+      </ul>
+    </section>
+    <section aria-labelledby="how-title">
+      <h2 id="how-title">How it works</h2>
+      <ol class="steps">
+        <li>Connect the services you use.</li>
+        <li>Tributary checks them on a schedule, and at once when a service notifies it of a new activity.</li>
+        <li>Each new activity is copied to every other connected service that can take it.</li>
+      </ol>
+    </section>`;
+  return layout({ title: 'Sync your fitness activities', signedIn: input.signedIn, csrfToken: input.csrfToken, main });
+}
+
+function formatTime(at: Date | null): SafeHtml {
+  if (at === null) return html`<span class="muted">not yet</span>`;
+  const iso = at.toISOString();
+  return html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
+}
+
+export function renderDashboard(input: {
+  connections: ConnectionCard[];
+  available: ServiceCard[];
+  csrfToken: string;
+  notice?: string;
+}): string {
+  const main = html` <h1>Your services</h1>
+    ${input.notice === undefined ? '' : html`<p class="notice" role="status">${input.notice}</p>`}
+    <ul class="cards">
+      ${input.connections.map(
+        (c) =>
+          html`<li class="card connection" data-connection="${c.service}">
+            <h2>${c.serviceName}</h2>
+            <p class="account">${c.account}</p>
+            <dl class="facts">
+              <dt>Status</dt>
+              <dd><span class="status status-${c.status}">${STATUS_LABEL[c.status]}</span></dd>
+              <dt>Last checked</dt>
+              <dd>${formatTime(c.lastListedAt)}</dd>
+              <dt>Connected</dt>
+              <dd>${formatTime(c.connectedAt)}</dd>
+            </dl>
+            <div class="actions">
+              ${
+                c.status === 'needs_reauth' && c.reconnectable
+                  ? html`<a class="button primary" href="/connect/${c.service}">Reauthorize</a>`
+                  : ''
+              }
+              <form method="post" action="/connections/${c.id}/disconnect" class="inline">
+                <input type="hidden" name="_csrf" value="${input.csrfToken}" />
+                <button type="submit" class="danger">Disconnect ${c.serviceName}</button>
+              </form>
+            </div>
+          </li>`,
+      )}
+    </ul>
+    ${input.connections.length === 1 ? html`<p class="muted">Disconnecting your only service deletes your Tributary account.</p>` : ''}
+    ${
+      input.available.length === 0
+        ? ''
+        : html`<section aria-labelledby="more-title">
+            <h2 id="more-title">Connect more services</h2>
+            <ul class="cards">
+              ${input.available.map(
+                (s) =>
+                  html`<li class="card" data-service="${s.id}">
+                    <h3>${s.name}</h3>
+                    <p class="muted">${roles(s)}</p>
+                    <p>${connectButton(s, 'Connect')}</p>
+                  </li>`,
+              )}
+            </ul>
+          </section>`
+    }`;
+  return layout({ title: 'Dashboard', signedIn: true, csrfToken: input.csrfToken, main });
+}
+
+export function renderErrorPage(input: { title: string; message: string; status: number }): string {
+  const main = html` <section class="problem">
+    <h1>${input.title}</h1>
+    <p>${input.message}</p>
+    <p><a class="button" href="/">Back to the start page</a></p>
+    <p class="muted">HTTP ${input.status}</p>
+  </section>`;
+  return layout({ title: input.title, main });
+}
+
+export function renderCredentialsLogin(input: {
+  service: { id: string; name: string };
+  csrfToken: string;
+  signedIn: boolean;
+  error?: string;
+  username?: string;
+}): string {
+  const main = html` <section class="form-page">
+    <h1>Connect ${input.service.name}</h1>
+    <p>
+      ${input.service.name} has no sign-in page for other apps, so Tributary logs in with your username and password.
+      They are stored encrypted and used only to reach your ${input.service.name} activities.
+    </p>
+    ${input.error === undefined ? '' : html`<p class="error" role="alert">${input.error}</p>`}
+    <form method="post" action="/connect/${input.service.id}/login" class="stack">
+      <input type="hidden" name="_csrf" value="${input.csrfToken}" />
+      <label for="username">Email or username</label>
+      <input
+        id="username"
+        name="username"
+        type="text"
+        autocomplete="username"
+        required
+        maxlength="200"
+        value="${input.username ?? ''}"
+      />
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="500" />
+      <button type="submit" class="primary">Connect ${input.service.name}</button>
+    </form>
+  </section>`;
+  return layout({ title: `Connect ${input.service.name}`, signedIn: input.signedIn, csrfToken: input.csrfToken, main });
+}
+
+export function renderMfaForm(input: {
+  service: { id: string; name: string };
+  csrfToken: string;
+  signedIn: boolean;
+  method?: string;
+  message?: string;
+}): string {
+  const via = input.method === undefined ? '' : ` (sent by ${input.method})`;
+  const main = html` <section class="form-page">
+    <h1>Verification code</h1>
+    <p>${input.service.name} sent you a verification code${via}. Enter it to finish connecting.</p>
+    ${input.message === undefined ? '' : html`<p class="error" role="alert">${input.message}</p>`}
+    <form method="post" action="/connect/${input.service.id}/mfa" class="stack">
+      <input type="hidden" name="_csrf" value="${input.csrfToken}" />
+      <label for="code">Code</label>
+      <input
+        id="code"
+        name="code"
+        type="text"
+        inputmode="numeric"
+        autocomplete="one-time-code"
+        required
+        maxlength="12"
+      />
+      <button type="submit" class="primary">Verify</button>
+    </form>
+  </section>`;
+  return layout({ title: 'Verification code', signedIn: input.signedIn, csrfToken: input.csrfToken, main });
+}

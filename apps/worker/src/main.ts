@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import {
+  ConfigError,
+  NestLoggerAdapter,
+  connectRedis,
+  createLogger,
+  describeError,
+  type Logger,
+} from '@tributary/common';
+import { loadConfig, type AppConfig } from '@tributary/config';
+import { StatsRepository, openDatabase } from '@tributary/db';
+import { JobService } from '@tributary/queue';
+import { WorkerModule, type OwnedResource } from './worker.module';
+
+async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
+  const resources: OwnedResource[] = [];
+  try {
+    const redis = await connectRedis(config.redis, { onInfo: (msg, fields) => logger.info(fields ?? {}, msg) });
+    resources.push({ name: 'redis', close: () => redis.close() });
+    const database = await openDatabase(config.database, {
+      applicationName: 'tributary-worker',
+      log: (msg) => logger.info(msg),
+    });
+    resources.push({ name: 'postgres', close: () => database.close() });
+    const jobs = new JobService(redis, config.redis.queuePrefix);
+    resources.push({ name: 'queues', close: () => jobs.close() });
+
+    const app = await NestFactory.createApplicationContext(
+      WorkerModule.forRoot({
+        config,
+        logger,
+        connection: redis,
+        jobs,
+        stats: new StatsRepository(database.db),
+        database,
+        resources,
+      }),
+      // abortOnError false: a boot failure must reach our handler (clear message, exit 1), not process.abort().
+      { bufferLogs: true, abortOnError: false },
+    );
+    app.useLogger(new NestLoggerAdapter(logger));
+    app.enableShutdownHooks();
+  } catch (err) {
+    for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function main(): void {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`tributary-worker: ${err instanceof ConfigError ? err.message : describeError(err)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel, app: 'worker' });
+  bootstrap(config, logger).catch((err: unknown) => {
+    logger.fatal({ err }, `worker failed to start: ${describeError(err)}`);
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,1 @@
+export const WORKER_DEPS = Symbol('WORKER_DEPS');

@@ -1,0 +1,2 @@
+export { decodeGpx, gpxTypeToActivityType } from './gpx.decoder';
+export { encodeGpx } from './gpx.encoder';

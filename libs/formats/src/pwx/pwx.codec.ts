@@ -1,0 +1,2 @@
+export { decodePwx, pwxSportToActivityType } from './pwx.decoder';
+export { encodePwx, pwxSportFor } from './pwx.encoder';

@@ -1,0 +1,2 @@
+export { decodeTcx, sportFromTcx } from './tcx.decoder';
+export { encodeTcx, tcxSportFor } from './tcx.encoder';

@@ -1,0 +1,30 @@
+'use strict';
+// `npm run bench [name…]`: runs every bench/*.bench.ts (or the named ones) one after another in a fresh Node
+// process each, so one bench's heap and RSS do not colour the next one's numbers.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const benchDir = path.join(root, 'bench');
+const wanted = process.argv.slice(2);
+const files = fs
+  .readdirSync(benchDir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
+  .sort();
+if (files.length === 0) {
+  process.stderr.write(`no benches match ${wanted.join(' ') || '(all)'} in bench/\n`);
+  process.exit(2);
+}
+let failed = 0;
+for (const file of files) {
+  process.stdout.write(`\n=== ${file} ===\n`);
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--require', path.join(__dirname, 'register-ts.js'), path.join(benchDir, file)],
+    { stdio: 'inherit', cwd: root },
+  );
+  if (run.status !== 0) failed += 1;
+}
+process.exit(failed === 0 ? 0 : 1);
