@@ -18,8 +18,9 @@ import { openDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '@tri
 const ROOT = resolve(__dirname, '..');
 const BUILT = process.argv.includes('--built');
 const READY_TIMEOUT_MS = 60_000;
-/** The roles whose job handlers exist. */
-const DEMO_WORKER_ROLES = 'stats,scheduler,sync';
+/** Every role in one process, as on a single self-hosted box: maintenance jobs share a queue, so split roles only
+ * the way the deployment manifests do (sync workers apart, watchdog + stats + scheduler together). */
+const DEMO_WORKER_ROLES = 'sync,watchdog,stats,scheduler';
 
 type AppName = 'sandbox' | 'web' | 'worker';
 
