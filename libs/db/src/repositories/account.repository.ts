@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { NotFoundError, ValidationError } from '@tributary/common';
 import { type DB } from '../schema';
 import { isUuid } from './pg-errors.util';
-import { type ConnectionView } from './connection.repository';
+import { CONNECTION_VIEW_COLUMNS, type ConnectionView } from './connection.repository';
 
 export interface MergeResult {
   /** Connections that now belong to the surviving user. */
@@ -19,21 +19,6 @@ export interface DisconnectResult {
   /** The connection was the user's last, so the user (and everything of theirs) was deleted too. */
   userDeleted: boolean;
 }
-
-const VIEW_COLUMNS = [
-  'id',
-  'user_id',
-  'service',
-  'external_user_id',
-  'display_name',
-  'credentials_key_id',
-  'config',
-  'status',
-  'trigger_partial_sync',
-  'last_listed_at',
-  'created_at',
-  'updated_at',
-] as const;
 
 /**
  * Operations on a whole account that must be atomic across tables: merging two users (tapiriik merged when you
@@ -75,13 +60,13 @@ export class AccountRepository {
         .where('service', 'in', (eb) =>
           eb.selectFrom('connections').select('service').where('user_id', '=', intoUserId),
         )
-        .returning(VIEW_COLUMNS)
+        .returning(CONNECTION_VIEW_COLUMNS)
         .execute();
       const moved = await trx
         .updateTable('connections')
         .set({ user_id: intoUserId, updated_at: sql<Date>`now()` })
         .where('user_id', '=', fromUserId)
-        .returning(VIEW_COLUMNS)
+        .returning(CONNECTION_VIEW_COLUMNS)
         .execute();
       await trx.deleteFrom('users').where('id', '=', fromUserId).execute();
       await trx

@@ -31,7 +31,8 @@ export interface ConnectInput {
 /** A connection without its ciphertext, for everything that does not talk to the service. */
 export type ConnectionView = Omit<ConnectionRow, 'credentials_ciphertext'>;
 
-const VIEW_COLUMNS = [
+/** Every column but the ciphertext: what `ConnectionView` holds. */
+export const CONNECTION_VIEW_COLUMNS = [
   'id',
   'user_id',
   'service',
@@ -96,7 +97,7 @@ export class ConnectionRepository {
             }))
             .where('connections.user_id', '=', userId),
         )
-        .returning(VIEW_COLUMNS)
+        .returning(CONNECTION_VIEW_COLUMNS)
         .executeTakeFirst();
       if (row === undefined) throw new AccountConnectedElsewhereError(input.service);
       return row;
@@ -109,7 +110,7 @@ export class ConnectionRepository {
   async listForUser(userId: string): Promise<ConnectionView[]> {
     return this.db
       .selectFrom('connections')
-      .select(VIEW_COLUMNS)
+      .select(CONNECTION_VIEW_COLUMNS)
       .where('user_id', '=', userId)
       .orderBy('created_at')
       .orderBy('id')
@@ -120,7 +121,7 @@ export class ConnectionRepository {
     if (!isUuid(connectionId)) return undefined;
     return this.db
       .selectFrom('connections')
-      .select(VIEW_COLUMNS)
+      .select(CONNECTION_VIEW_COLUMNS)
       .where('user_id', '=', userId)
       .where('id', '=', connectionId)
       .executeTakeFirst();
@@ -139,7 +140,7 @@ export class ConnectionRepository {
   async findByServiceAccount(service: string, externalUserId: string): Promise<ConnectionView | undefined> {
     return this.db
       .selectFrom('connections')
-      .select(VIEW_COLUMNS)
+      .select(CONNECTION_VIEW_COLUMNS)
       .where('service', '=', service)
       .where('external_user_id', '=', externalUserId)
       .executeTakeFirst();
@@ -207,7 +208,7 @@ export class ConnectionRepository {
       .set({ updated_at: sql<Date>`now()` })
       .where('user_id', '=', userId)
       .where('id', '=', connectionId)
-      .returning(VIEW_COLUMNS)
+      .returning(CONNECTION_VIEW_COLUMNS)
       .executeTakeFirst();
     if (row === undefined) throw new NotFoundError('connection', connectionId);
     return row;
