@@ -42,3 +42,16 @@ export function validateWithXmllint(xml: Uint8Array | string, schema: keyof type
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Encodes, asserts the XML is schema-valid, and decodes it again: the round trip every XML codec spec runs. */
+export function schemaValidRoundTrip<A>(
+  activity: A,
+  codec: { encode: (a: A) => Uint8Array; decode: (xml: Uint8Array) => A },
+  schema: keyof typeof SCHEMAS,
+): { xml: Uint8Array; back: A } {
+  const xml = codec.encode(activity);
+  const validation = validateWithXmllint(xml, schema);
+  expect(validation.errors).toBe('');
+  expect(validation.valid).toBe(true);
+  return { xml, back: codec.decode(xml) };
+}

@@ -2,16 +2,15 @@ import fc from 'fast-check';
 import { readFileSync } from 'fs';
 import path from 'path';
 import { haversineDistance, type Activity, type Sample } from '@tributary/activity';
-import { validateWithXmllint } from '../../../../test/support/xmllint';
+import { schemaValidRoundTrip } from '../../../../test/support/xmllint';
 import { FormatError, type FormatErrorReason } from '../format.error';
 import {
-  HOSTILE_TOKENS,
-  type Mutation,
   SYNTHETIC_START,
   isClose,
-  mutate,
   sampleMismatches,
   syntheticActivity,
+  formatErrorReason,
+  mutatedXmlInput,
 } from '../xml/synthetic-activity.fixture';
 import { decodeGpx, encodeGpx, gpxTypeToActivityType } from './gpx.codec';
 
@@ -43,23 +42,8 @@ function pathLength(samples: readonly Sample[]): number {
   return total;
 }
 
-function reasonOf(fn: () => unknown): FormatErrorReason | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FormatError) return error.reason;
-    throw error;
-  }
-  return undefined;
-}
-
-function roundTrip(activity: Activity): { xml: Uint8Array; back: Activity } {
-  const xml = encodeGpx(activity);
-  const validation = validateWithXmllint(xml, 'gpx');
-  expect(validation.errors).toBe('');
-  expect(validation.valid).toBe(true);
-  return { xml, back: decodeGpx(xml) };
-}
+const roundTrip = (activity: Activity): { xml: Uint8Array; back: Activity } =>
+  schemaValidRoundTrip(activity, { encode: encodeGpx, decode: decodeGpx }, 'gpx');
 
 const gpx = (segments: string, extra = '') =>
   utf8(
@@ -135,7 +119,7 @@ describe('decodeGpx', () => {
       'gpxpy_gpx_with_garmin_extension.gpx',
       'gpxpy_unicode_with_bom.gpx',
     ]) {
-      expect(reasonOf(() => decodeGpx(fixture(name)))).toBe('no_activity');
+      expect(formatErrorReason(() => decodeGpx(fixture(name)))).toBe('no_activity');
     }
   });
 
@@ -220,26 +204,12 @@ describe('decodeGpx', () => {
       'no_activity',
     ],
   ])('should refuse %s', (_label, input, reason) => {
-    expect(reasonOf(() => decodeGpx(input))).toBe(reason);
+    expect(formatErrorReason(() => decodeGpx(input))).toBe(reason);
   });
 
   it('should throw only FormatError on mutated and random input (bounded fuzz)', () => {
     const base = fixture('gpxpy_around-visnjan-with-car.gpx');
-    const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-      fc.record({
-        kind: fc.constant('splice' as const),
-        at: fc.nat(),
-        remove: fc.nat({ max: 64 }),
-        insert: fc.oneof(fc.constantFrom(...HOSTILE_TOKENS), fc.string({ maxLength: 16 })),
-      }),
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-    );
-    const input = fc.oneof(
-      { weight: 4, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => mutate(base, m)) },
-      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 256 }).map((s) => utf8(`<gpx><trk><trkseg>${s}`)) },
-    );
+    const input = mutatedXmlInput([{ bytes: base, weight: 4 }], '<gpx><trk><trkseg>');
     fc.assert(
       fc.property(input, (bytes) => {
         try {
@@ -313,6 +283,6 @@ describe('encodeGpx', () => {
     const mixed: Activity = { ...base, samples: [{ time: base.start, heartRate: 90 }, ...base.samples] };
     expect(roundTrip(mixed).back.samples).toHaveLength(base.samples.length);
     const indoor: Activity = { ...base, samples: base.samples.map((s) => ({ time: s.time, power: s.power })) };
-    expect(reasonOf(() => encodeGpx(indoor))).toBe('unencodable');
+    expect(formatErrorReason(() => encodeGpx(indoor))).toBe('unencodable');
   });
 });

@@ -1,15 +1,14 @@
 import fc from 'fast-check';
 import { type Activity, type Sample } from '@tributary/activity';
-import { validateWithXmllint } from '../../../../test/support/xmllint';
+import { schemaValidRoundTrip } from '../../../../test/support/xmllint';
 import { FormatError, type FormatErrorReason } from '../format.error';
 import {
-  HOSTILE_TOKENS,
-  type Mutation,
   SYNTHETIC_START,
   isClose,
-  mutate,
   sampleMismatches,
   syntheticActivity,
+  formatErrorReason,
+  mutatedXmlInput,
 } from '../xml/synthetic-activity.fixture';
 import { decodePwx, encodePwx, pwxSportFor, pwxSportToActivityType } from './pwx.codec';
 
@@ -49,23 +48,8 @@ const DEVICE_AGENT_PWX = `<?xml version="1.0" encoding="UTF-8"?>
 // Round trips shell out to xmllint and the fuzz runs 200 cases: generous on a loaded 2-core CI machine.
 jest.setTimeout(30_000);
 
-function reasonOf(fn: () => unknown): FormatErrorReason | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FormatError) return error.reason;
-    throw error;
-  }
-  return undefined;
-}
-
-function roundTrip(activity: Activity): { xml: Uint8Array; back: Activity } {
-  const xml = encodePwx(activity);
-  const validation = validateWithXmllint(xml, 'pwx');
-  expect(validation.errors).toBe('');
-  expect(validation.valid).toBe(true);
-  return { xml, back: decodePwx(xml) };
-}
+const roundTrip = (activity: Activity): { xml: Uint8Array; back: Activity } =>
+  schemaValidRoundTrip(activity, { encode: encodePwx, decode: decodePwx }, 'pwx');
 
 const pwx = (workout: string) =>
   utf8(`<pwx xmlns="http://www.peaksware.com/PWX/1/0" version="1.0" creator="t"><workout>${workout}</workout></pwx>`);
@@ -164,29 +148,17 @@ describe('decodePwx', () => {
       'malformed',
     ],
   ])('should refuse %s', (_label, input, reason) => {
-    expect(reasonOf(() => decodePwx(input))).toBe(reason);
+    expect(formatErrorReason(() => decodePwx(input))).toBe(reason);
   });
 
   it('should throw only FormatError on mutated and random input (bounded fuzz)', () => {
     const base = encodePwx(syntheticActivity('cycling')).slice(0, 20_000);
-    const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-      fc.record({
-        kind: fc.constant('splice' as const),
-        at: fc.nat(),
-        remove: fc.nat({ max: 64 }),
-        insert: fc.oneof(fc.constantFrom(...HOSTILE_TOKENS), fc.string({ maxLength: 16 })),
-      }),
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-    );
-    const input = fc.oneof(
-      {
-        weight: 4,
-        arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => mutate(utf8(DEVICE_AGENT_PWX), m)),
-      },
-      { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => mutate(base, m)) },
-      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 256 }).map((s) => utf8(`<pwx><workout>${s}`)) },
+    const input = mutatedXmlInput(
+      [
+        { bytes: utf8(DEVICE_AGENT_PWX), weight: 4 },
+        { bytes: base, weight: 2 },
+      ],
+      '<pwx><workout>',
     );
     fc.assert(
       fc.property(input, (bytes) => {
@@ -243,6 +215,6 @@ describe('encodePwx', () => {
   it('should refuse samples before the start, which PWX offsets cannot express', () => {
     const base = syntheticActivity('cycling');
     const early: Activity = { ...base, samples: [{ time: base.start - 1000, heartRate: 90 }, ...base.samples] };
-    expect(reasonOf(() => encodePwx(early))).toBe('unencodable');
+    expect(formatErrorReason(() => encodePwx(early))).toBe('unencodable');
   });
 });

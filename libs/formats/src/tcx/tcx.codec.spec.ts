@@ -2,16 +2,15 @@ import fc from 'fast-check';
 import { readFileSync } from 'fs';
 import path from 'path';
 import { type Activity, type Sample } from '@tributary/activity';
-import { validateWithXmllint } from '../../../../test/support/xmllint';
+import { schemaValidRoundTrip } from '../../../../test/support/xmllint';
 import { FormatError, type FormatErrorReason } from '../format.error';
 import {
-  HOSTILE_TOKENS,
-  type Mutation,
   SYNTHETIC_START,
   isClose,
-  mutate,
   sampleMismatches,
   syntheticActivity,
+  formatErrorReason,
+  mutatedXmlInput,
 } from '../xml/synthetic-activity.fixture';
 import { decodeTcx, encodeTcx } from './tcx.codec';
 
@@ -33,23 +32,8 @@ const FIELDS: (keyof Sample)[] = [
 // Round trips shell out to xmllint and the fuzz runs 200 cases: generous on a loaded 2-core CI machine.
 jest.setTimeout(30_000);
 
-function reasonOf(fn: () => unknown): FormatErrorReason | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FormatError) return error.reason;
-    throw error;
-  }
-  return undefined;
-}
-
-function roundTrip(activity: Activity): { xml: Uint8Array; back: Activity } {
-  const xml = encodeTcx(activity);
-  const validation = validateWithXmllint(xml, 'tcx');
-  expect(validation.errors).toBe('');
-  expect(validation.valid).toBe(true);
-  return { xml, back: decodeTcx(xml) };
-}
+const roundTrip = (activity: Activity): { xml: Uint8Array; back: Activity } =>
+  schemaValidRoundTrip(activity, { encode: encodeTcx, decode: decodeTcx }, 'tcx');
 
 const tcx = (body: string): Uint8Array =>
   utf8(
@@ -243,26 +227,12 @@ describe('decodeTcx', () => {
     ['a garbage time', tcx(lap('<Trackpoint><Time>2020-01-01T00:00:00ZZ</Time></Trackpoint>')), 'malformed'],
     ['JSON', utf8('{"activities": []}'), 'malformed'],
   ])('should refuse %s', (_label, input, reason) => {
-    expect(reasonOf(() => decodeTcx(input))).toBe(reason);
+    expect(formatErrorReason(() => decodeTcx(input))).toBe(reason);
   });
 
   it('should throw only FormatError on mutated and random input (bounded fuzz)', () => {
     const base = fixture('sup_activity_1.tcx');
-    const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-      fc.record({
-        kind: fc.constant('splice' as const),
-        at: fc.nat(),
-        remove: fc.nat({ max: 64 }),
-        insert: fc.oneof(fc.constantFrom(...HOSTILE_TOKENS), fc.string({ maxLength: 16 })),
-      }),
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-    );
-    const input = fc.oneof(
-      { weight: 4, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }).map((m) => mutate(base, m)) },
-      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
-      { weight: 1, arbitrary: fc.string({ maxLength: 256 }).map((s) => utf8(`<TrainingCenterDatabase>${s}`)) },
-    );
+    const input = mutatedXmlInput([{ bytes: base, weight: 4 }], '<TrainingCenterDatabase>');
     fc.assert(
       fc.property(input, (bytes) => {
         try {
@@ -407,6 +377,6 @@ describe('encodeTcx', () => {
 
   it('should refuse an activity whose times are not numbers', () => {
     const broken = { ...syntheticActivity(), start: Number.NaN };
-    expect(reasonOf(() => encodeTcx(broken))).toBe('unencodable');
+    expect(formatErrorReason(() => encodeTcx(broken))).toBe('unencodable');
   });
 });

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { type Activity, type ActivityType, type Sample } from '@tributary/activity';
+import { FormatError, type FormatErrorReason } from '../format.error';
 
 export const SYNTHETIC_START = Date.UTC(2024, 4, 1, 6, 0, 0);
 
@@ -158,3 +160,44 @@ export const HOSTILE_TOKENS = [
   '\uFFFF',
   '\uD800',
 ];
+
+/** The FormatError reason `fn` throws, undefined when it returns; any other error propagates (a decoder bug). */
+export function formatErrorReason(fn: () => unknown): FormatErrorReason | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof FormatError) return error.reason;
+    throw error;
+  }
+  return undefined;
+}
+
+const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({
+    kind: fc.constant('splice' as const),
+    at: fc.nat(),
+    remove: fc.nat({ max: 64 }),
+    insert: fc.oneof(fc.constantFrom(...HOSTILE_TOKENS), fc.string({ maxLength: 16 })),
+  }),
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+);
+
+/**
+ * Fuzz input for an XML decoder: 1–4 truncations, hostile splices and bit flips of real documents (weighted per
+ * base), random bytes, and random text behind the format's opening tags (`prefix`).
+ */
+export function mutatedXmlInput(
+  bases: readonly { bytes: Uint8Array; weight: number }[],
+  prefix: string,
+): fc.Arbitrary<Uint8Array> {
+  const encoder = new TextEncoder();
+  return fc.oneof(
+    ...bases.map(({ bytes, weight }) => ({
+      weight,
+      arbitrary: fc.array(MUTATION, { minLength: 1, maxLength: 4 }).map((m) => mutate(bytes, m)),
+    })),
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 256 }).map((s) => encoder.encode(`${prefix}${s}`)) },
+  );
+}

@@ -1,6 +1,6 @@
-import { FormatError } from '../format.error';
 import { decodeXmlText, readXml } from './xml-reader.util';
 import { writeXml } from './xml-writer.util';
+import { formatErrorReason } from './synthetic-activity.fixture';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -17,16 +17,6 @@ function utf16(text: string, littleEndian: boolean, bom: boolean): Uint8Array {
     bytes[offset + 2 * i + 1] = littleEndian ? code >> 8 : code & 0xff;
   }
   return bytes;
-}
-
-function reasonOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FormatError) return error.reason;
-    throw error;
-  }
-  return undefined;
 }
 
 const DOC =
@@ -67,26 +57,26 @@ describe('readXml', () => {
     const bare = '<!DOCTYPE html><html/>';
     const entityOnly = '<r><!ENTITY x "y"></r>';
     for (const doc of [laughs, external, bare, entityOnly]) {
-      expect(reasonOf(() => readXml(utf8(doc), 'tcx'))).toBe('entities_forbidden');
+      expect(formatErrorReason(() => readXml(utf8(doc), 'tcx'))).toBe('entities_forbidden');
     }
   });
 
   it('should refuse empty, whitespace-only and oversized input', () => {
-    expect(reasonOf(() => readXml(new Uint8Array(0), 'gpx'))).toBe('empty');
-    expect(reasonOf(() => readXml(utf8('  \n\t '), 'gpx'))).toBe('empty');
-    expect(reasonOf(() => readXml(utf8(DOC), 'gpx', { maxBytes: 10 }))).toBe('too_large');
+    expect(formatErrorReason(() => readXml(new Uint8Array(0), 'gpx'))).toBe('empty');
+    expect(formatErrorReason(() => readXml(utf8('  \n\t '), 'gpx'))).toBe('empty');
+    expect(formatErrorReason(() => readXml(utf8(DOC), 'gpx', { maxBytes: 10 }))).toBe('too_large');
   });
 
   it('should report cut-off XML as truncated and broken XML as malformed', () => {
-    expect(reasonOf(() => readXml(utf8(DOC.slice(0, 70)), 'tcx'))).toBe('truncated');
-    expect(reasonOf(() => readXml(utf8(DOC.slice(0, DOC.length - 3)), 'tcx'))).toBe('truncated');
-    expect(reasonOf(() => readXml(utf8('<a><b></a></b>'), 'tcx'))).toBe('malformed');
-    expect(reasonOf(() => readXml(utf8('{"json": true}'), 'tcx'))).toBe('malformed');
-    expect(reasonOf(() => readXml(utf8('<a x="1" x="2"/>'), 'tcx'))).toBe('malformed');
+    expect(formatErrorReason(() => readXml(utf8(DOC.slice(0, 70)), 'tcx'))).toBe('truncated');
+    expect(formatErrorReason(() => readXml(utf8(DOC.slice(0, DOC.length - 3)), 'tcx'))).toBe('truncated');
+    expect(formatErrorReason(() => readXml(utf8('<a><b></a></b>'), 'tcx'))).toBe('malformed');
+    expect(formatErrorReason(() => readXml(utf8('{"json": true}'), 'tcx'))).toBe('malformed');
+    expect(formatErrorReason(() => readXml(utf8('<a x="1" x="2"/>'), 'tcx'))).toBe('malformed');
   });
 
   it('should refuse prototype-polluting element names instead of building them', () => {
-    expect(reasonOf(() => readXml(utf8('<a><__proto__><polluted>1</polluted></__proto__></a>'), 'tcx'))).toBe(
+    expect(formatErrorReason(() => readXml(utf8('<a><__proto__><polluted>1</polluted></__proto__></a>'), 'tcx'))).toBe(
       'malformed',
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -94,7 +84,7 @@ describe('readXml', () => {
 
   it('should refuse absurdly deep nesting', () => {
     const deep = `${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}`;
-    expect(reasonOf(() => readXml(utf8(deep), 'tcx'))).toBe('malformed');
+    expect(formatErrorReason(() => readXml(utf8(deep), 'tcx'))).toBe('malformed');
   });
 });
 
