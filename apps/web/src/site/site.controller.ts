@@ -14,6 +14,7 @@ import { SiteAccountService } from '../auth/site-account.service';
 import { SiteSessionService } from '../auth/site-session.service';
 import { sessionUserId } from '../auth/site-request.types';
 import { ROOT_LOGGER } from '../web.tokens';
+import { formField, pageHeaders, sendPage } from './page.util';
 import { SITE_CSS } from './site-styles';
 import {
   type ConnectionCard,
@@ -32,30 +33,6 @@ const NOTICES: Readonly<Record<string, string>> = {
   merged: 'That account already belonged to another Tributary account; the two were merged.',
   disconnected: 'Disconnected.',
 };
-
-/** Headers for every HTML page: no caching of personal pages, no framing, only our own styles. */
-function pageHeaders(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader(
-    'Content-Security-Policy',
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  );
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  // The OAuth callback URL carries the code; never send it on as a referrer.
-  res.setHeader('Referrer-Policy', 'same-origin');
-}
-
-function formField(body: unknown, name: string): string {
-  if (typeof body !== 'object' || body === null) return '';
-  const value = (body as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : '';
-}
-
-function sendPage(res: Response, status: number, body: string): void {
-  pageHeaders(res);
-  res.status(status).type('html').send(body);
-}
 
 /** The server-rendered website: landing, sign-in by connecting a service, dashboard, disconnect, sign-out. */
 @Controller()

@@ -1,4 +1,5 @@
 import { type SafeHtml, html } from './html.util';
+import { layout } from './layout.view';
 
 /** A service as the pages show it. */
 export interface ServiceCard {
@@ -24,13 +25,6 @@ export interface ConnectionCard {
   reconnectable: boolean;
 }
 
-interface Layout {
-  title: string;
-  csrfToken?: string;
-  signedIn?: boolean;
-  main: SafeHtml;
-}
-
 const AUTH_LABEL: Readonly<Record<ServiceCard['authKind'], string>> = {
   oauth2: 'Sign in with the service (OAuth)',
   credentials: 'Username and password',
@@ -43,40 +37,6 @@ const STATUS_LABEL: Readonly<Record<ConnectionCard['status'], string>> = {
   disabled: 'Disabled',
   error: 'Error',
 };
-
-function layout({ title, csrfToken, signedIn, main }: Layout): string {
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · Tributary</title>
-        ${csrfToken === undefined ? '' : html`<meta name="csrf-token" content="${csrfToken}" />`}
-        <link rel="stylesheet" href="/assets/site.css" />
-      </head>
-      <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header class="top">
-          <a class="brand" href="/">Tributary</a>
-          <nav aria-label="Account">
-            ${
-              signedIn === true && csrfToken !== undefined
-                ? html`<a href="/dashboard">Dashboard</a>
-                    <form method="post" action="/signout" class="inline">
-                      <input type="hidden" name="_csrf" value="${csrfToken}" />
-                      <button type="submit" class="link">Sign out</button>
-                    </form>`
-                : ''
-            }
-          </nav>
-        </header>
-        <main id="main">${main}</main>
-        <footer class="foot">
-          <p>Tributary is open source. Your tokens are encrypted at rest and never shared.</p>
-        </footer>
-      </body>
-    </html> `.value;
-}
 
 function roles(s: ServiceCard): string {
   if (s.supplies && s.receives) return 'Sends and receives activities';
@@ -192,7 +152,7 @@ export function renderDashboard(input: {
             </ul>
           </section>`
     }`;
-  return layout({ title: 'Dashboard', signedIn: true, csrfToken: input.csrfToken, main });
+  return layout({ title: 'Dashboard', signedIn: true, section: 'dashboard', csrfToken: input.csrfToken, main });
 }
 
 export function renderErrorPage(input: { title: string; message: string; status: number }): string {
