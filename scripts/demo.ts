@@ -234,10 +234,13 @@ async function main(): Promise<void> {
     TRIBUTARY_PUBLIC_URL: webUrl,
   };
   startChild('web', appEnv, logDir);
-  startChild('worker', { ...appEnv, WORKER_ROLES: DEMO_WORKER_ROLES }, logDir);
+  // Its own port: the worker's default (3000, its own pod in a deployment) is the web app's here.
+  const workerPort = await pickPort(webPort < 65535 ? webPort + 1 : 0, host);
+  startChild('worker', { ...appEnv, WORKER_ROLES: DEMO_WORKER_ROLES, WORKER_HTTP_PORT: String(workerPort) }, logDir);
   await waitUntilReady(webUrl);
   if (stopping) return;
   say(`Tributary is ready: ${webUrl}  (logs in ${logDir}; Ctrl-C stops everything)`);
+  say(`worker probes and metrics on http://${host}:${workerPort}/metrics; API docs at ${webUrl}/api/docs`);
 }
 
 main().catch((err: unknown) => {

@@ -228,6 +228,23 @@ describe('website: sign in by connecting (e2e)', () => {
     await agent.get('/dashboard').expect(303);
   });
 
+  it('should refuse a Strava connection whose granted scope lacks reading all activities, connecting nothing', async () => {
+    const agent = newAgent();
+    const athlete = await newAthlete('Erin');
+    const start = await agent.get('/connect/strava').expect(302);
+    const consent = new URL(start.headers.location as string);
+    consent.searchParams.set('sandbox_athlete', athlete);
+    // The athlete unticks "view data about your private activities" on the consent page.
+    consent.searchParams.set('sandbox_scope', 'read,activity:write');
+    const approved = await fetch(consent, { redirect: 'manual' });
+    const back = new URL(approved.headers.get('location') as string);
+    expect(back.searchParams.get('scope')).toBe('read,activity:write');
+
+    const res = await agent.get(`${back.pathname}${back.search}`).expect(502);
+    expect(res.text).toContain('activity:read_all');
+    expect(await userOf('strava', athlete)).toBeUndefined();
+  });
+
   it('should refuse an OAuth callback whose state belongs to another browser or was tampered with (403)', async () => {
     const athlete = await newAthlete('Dan');
     const victim = newAgent();

@@ -138,4 +138,59 @@ describe(ActivityRecordRepository.name, () => {
       expect.objectContaining({ state: 'present', remote_id: 'keep', failure_count: 0 }),
     ]);
   });
+
+  it('should remember the zone settled for a copy, for its owner only', async () => {
+    const owner = await newUser(t.db);
+    const other = await newUser(t.db);
+    const conn = await newConnection(t.db, owner.id);
+    const record = await newActivityRecord(t.db, owner.id);
+    await t.db.updateTable('activity_records').set({ timezone: 'Europe/Oslo' }).where('id', '=', record.id).execute();
+    await sut.setPresence(owner.id, record.id, conn.id, { state: 'present', remoteId: 'g-1' });
+    const copies = [
+      { connectionId: conn.id, remoteId: 'g-1' },
+      { connectionId: conn.id, remoteId: 'g-unknown' },
+    ];
+
+    expect(await sut.knownZones(owner.id, copies)).toEqual(new Map([[`${conn.id} g-1`, 'Europe/Oslo']]));
+    expect((await sut.knownZones(other.id, copies)).size).toBe(0);
+    expect((await sut.knownZones(owner.id, [])).size).toBe(0);
+  });
+
+  it('should leave an unchanged record and presence unwritten unless asked to mark the record seen', async () => {
+    const user = await newUser(t.db);
+    const conn = await newConnection(t.db, user.id);
+    const input = { uid: unique('uid'), startAt: start, type: 'Running', name: 'Run', distance: 5000 };
+    const first = await sut.upsert(user.id, input, { markSeen: false });
+    const presence = await sut.setPresence(user.id, first.id, conn.id, { state: 'present', reasonCode: 'source' });
+    await new Promise((r) => setTimeout(r, 20));
+
+    // Unchanged, or less known (no name): not written.
+    expect(await sut.upsert(user.id, input, { markSeen: false })).toEqual(first);
+    expect(await sut.upsert(user.id, { ...input, name: null }, { markSeen: false })).toEqual(first);
+    expect(await sut.setPresence(user.id, first.id, conn.id, { state: 'present', reasonCode: 'source' })).toEqual(
+      presence,
+    );
+    // Something new: written.
+    const renamed = await sut.upsert(user.id, { ...input, name: 'Evening run' }, { markSeen: false });
+    expect(renamed).toMatchObject({ name: 'Evening run', distance: 5000 });
+    expect(renamed.updated_at.getTime()).toBeGreaterThan(first.updated_at.getTime());
+    expect(renamed.seen_at.getTime()).toBeGreaterThan(first.seen_at.getTime());
+    const moreIds = await sut.upsert(user.id, { ...input, externalIds: ['strava:5'] }, { markSeen: false });
+    expect(moreIds.external_ids).toEqual(['strava:5']);
+    const reasoned = await sut.setPresence(user.id, first.id, conn.id, {
+      state: 'present',
+      reasonCode: 'already_synchronized',
+    });
+    expect(reasoned.updated_at.getTime()).toBeGreaterThan(presence.updated_at.getTime());
+    // An exhaustive sync stamps what it saw even when nothing else changed (the default).
+    const seen = await sut.upsert(user.id, { ...input, name: 'Evening run', externalIds: ['strava:5'] });
+    expect(seen.seen_at.getTime()).toBeGreaterThan(moreIds.seen_at.getTime());
+    expect(seen).toMatchObject({ name: 'Evening run', external_ids: ['strava:5'] });
+
+    // Another user's unchanged presence is not handed out.
+    const other = await newUser(t.db);
+    await expect(
+      sut.setPresence(other.id, first.id, conn.id, { state: 'present', reasonCode: 'already_synchronized' }),
+    ).rejects.toThrow(NotFoundError);
+  });
 });

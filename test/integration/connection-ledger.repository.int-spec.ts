@@ -67,10 +67,13 @@ describe(ConnectionLedgerRepository.name, () => {
     await expect(sut.completeUpload(other.id, conn.id, 'up', 'x')).rejects.toBeInstanceOf(NotFoundError);
     expect(await sut.releaseUpload(other.id, conn.id, 'up')).toBe(false);
     expect(await sut.findUpload(other.id, conn.id, 'done')).toBeUndefined();
+    expect(await sut.isOwnUpload(other.id, conn.id, 'r')).toBe(false);
 
     expect(await sut.countSynchronizedUids(owner.id, conn.id)).toBe(1);
     expect((await sut.findUpload(owner.id, conn.id, 'up'))?.state).toBe('reserved');
     expect((await sut.findUpload(owner.id, conn.id, 'done'))?.remote_id).toBe('r');
     expect(await sut.findUpload(owner.id, conn.id, 'new')).toBeUndefined();
+    expect(await sut.isOwnUpload(owner.id, conn.id, 'r')).toBe(true);
+    expect(await sut.isOwnUpload(owner.id, conn.id, 'someone-elses')).toBe(false);
   });
 });

@@ -60,9 +60,13 @@ describe(ConnectionRepository.name, () => {
     const owner = await newUser(t.db);
     const thief = await newUser(t.db);
     const external = unique('athlete');
-    const conn = await sut.connect(owner.id, { service: 'garmin', externalUserId: external, credentials: { p: 'a' } });
+    const conn = await sut.connect(owner.id, {
+      service: 'garmin_connect',
+      externalUserId: external,
+      credentials: { p: 'a' },
+    });
     await expect(
-      sut.connect(thief.id, { service: 'garmin', externalUserId: external, credentials: { p: 'evil' } }),
+      sut.connect(thief.id, { service: 'garmin_connect', externalUserId: external, credentials: { p: 'evil' } }),
     ).rejects.toBeInstanceOf(AccountConnectedElsewhereError);
     expect(await sut.readCredentials(owner.id, conn.id)).toEqual({ p: 'a' });
     expect(await sut.listForUser(thief.id)).toEqual([]);

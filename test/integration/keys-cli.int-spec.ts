@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { Keyring } from '@tributary/common';
-import { ConnectionRepository } from '@tributary/db';
+import { ConnectionRepository, NotificationRepository } from '@tributary/db';
 import { RotationIncompleteError, runKeysRotate } from '../../apps/cli/src/keys.command';
 import { buildProgram } from '../../apps/cli/src/program';
 import { newConnection, newUser, unique } from './support/factories';
@@ -50,7 +50,32 @@ describe('tributary keys rotate', () => {
 
     const json = capture();
     await runKeysRotate({ json: true }, env, json.stream);
-    expect(JSON.parse(json.text())).toEqual({ keyId: 'new', scanned: 0, reencrypted: 0, current: 1, failed: [] });
+    expect(JSON.parse(json.text())).toEqual({
+      keyId: 'new',
+      scanned: 0,
+      reencrypted: 0,
+      current: 1,
+      failed: [],
+      webhookSecrets: { scanned: 0, reencrypted: 0, failed: [] },
+    });
+  });
+
+  it("should re-encrypt users' notification webhook signing secrets too", async () => {
+    const user = await newUser(scratch.db);
+    const secret = await new NotificationRepository(scratch.db, new Keyring([oldKey])).webhookSecret(user.id);
+    const out = capture();
+    await runKeysRotate(
+      { json: true },
+      { DATABASE_URL: scratch.url, TRIBUTARY_ENCRYPTION_KEYS: spec([newKey, oldKey]) },
+      out.stream,
+    );
+    expect((JSON.parse(out.text()) as { webhookSecrets: unknown }).webhookSecrets).toEqual({
+      scanned: 1,
+      reencrypted: 1,
+      failed: [],
+    });
+    // Readable with the new key alone: the old one can now be dropped.
+    expect(await new NotificationRepository(scratch.db, new Keyring([newKey])).webhookSecret(user.id)).toBe(secret);
   });
 
   it('should exit with an error naming connections it could not decrypt', async () => {

@@ -6,8 +6,10 @@ import { Test } from '@nestjs/testing';
 import { connectRedis, createLogger, PermanentError, type RedisConnection } from '@tributary/common';
 import { loadConfig, type WorkerRole } from '@tributary/config';
 import { JobName, JobRegistryError, JobService, JobStatus, OnJob, QueueName } from '@tributary/queue';
+import { sql } from 'kysely';
 import { SyncUserProcessor } from '../../apps/worker/src/processors/sync-user.processor';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { openTestDb } from './support/test-db';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -15,13 +17,11 @@ describe(WorkerModule.name, () => {
   let redis: RedisConnection;
   let prefix: string;
   let jobs: JobService;
-  let samples: { metric: string; value: number; labels?: Record<string, string> }[];
 
   beforeEach(async () => {
     redis = await connectRedis({ url: REDIS_URL, startPrivate: false });
     prefix = `test-${randomBytes(6).toString('hex')}`;
     jobs = new JobService(redis, prefix);
-    samples = [];
   });
 
   afterEach(async () => {
@@ -39,12 +39,7 @@ describe(WorkerModule.name, () => {
       logger: createLogger({ level: 'silent' }),
       connection: redis,
       jobs,
-      stats: {
-        record: (metric: string, value: number, labels?: Record<string, string>) => {
-          samples.push({ metric, value, labels });
-          return Promise.resolve();
-        },
-      },
+      stats: { record: () => Promise.resolve() },
     };
   }
 
@@ -72,29 +67,62 @@ describe(WorkerModule.name, () => {
     await expect(booting).rejects.toThrow(JobRegistryError);
   });
 
-  it('should upsert the schedulers and run the stats job for the stats and scheduler roles', async () => {
-    const app = await boot(['stats', 'scheduler']);
+  it('should upsert every role’s scheduler on its own queue when booted with the scheduler role', async () => {
+    const app = await boot(['scheduler']);
     try {
-      expect((await jobs.queue(QueueName.Maintenance).getJobSchedulers()).map((j) => j.key).sort()).toEqual([
-        JobName.ScheduleSyncs,
-        JobName.StatsCron,
-        JobName.Watchdog,
-      ]);
-      await jobs.enqueue({ name: JobName.SyncUser, data: { userId: 'u1', trigger: 'manual' } });
-      await jobs.enqueue({ name: JobName.StatsCron, data: {} });
-      const deadline = Date.now() + 5000;
-      while (
-        !samples.some((s) => s.metric === 'queue_oldest_waiting_ms' && s.labels?.queue === QueueName.Maintenance)
-      ) {
-        if (Date.now() > deadline) throw new PermanentError('test_timeout', 'stats job did not run');
-        await new Promise((r) => setTimeout(r, 20));
+      for (const [queue, key] of [
+        [QueueName.Stats, JobName.StatsCron],
+        [QueueName.Scheduler, JobName.ScheduleSyncs],
+        [QueueName.Watchdog, JobName.Watchdog],
+      ] as const) {
+        expect((await jobs.queue(queue).getJobSchedulers()).map((j) => j.key)).toEqual([key]);
       }
-      expect(samples).toContainEqual({ metric: 'queue_waiting', value: 1, labels: { queue: QueueName.Sync } });
-      expect(
-        samples.find((s) => s.metric === 'queue_oldest_waiting_ms' && s.labels?.queue === QueueName.Sync)?.value,
-      ).toBeGreaterThanOrEqual(0);
+      expect(await jobs.queue(QueueName.Maintenance).getJobSchedulers()).toEqual([]);
     } finally {
       await app.close();
+    }
+  });
+
+  it('should give a worker with only the stats role stats jobs and never a watchdog or scheduler job', async () => {
+    const testDb = openTestDb({ poolSize: 2 });
+    const database = {
+      db: testDb.db,
+      kind: 'server' as const,
+      ping: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const since = new Date(Date.now() - 1000);
+    const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...deps(['stats']), database }), {
+      logger: false,
+      abortOnError: false,
+    });
+    try {
+      await jobs.enqueue({ name: JobName.Watchdog, data: {} });
+      await jobs.enqueue({ name: JobName.ScheduleSyncs, data: {} });
+      await jobs.enqueue({ name: JobName.StatsCron, data: {} });
+      const deadline = Date.now() + 10_000;
+      const statsQueueSamples = () =>
+        testDb.db
+          .selectFrom('stats_samples')
+          .select(['metric', 'value'])
+          .where('ts', '>=', since)
+          .where(sql<boolean>`labels = ${JSON.stringify({ queue: QueueName.Watchdog })}::jsonb`)
+          .execute();
+      let samples = await statsQueueSamples();
+      while (samples.length === 0) {
+        if (Date.now() > deadline) throw new PermanentError('test_timeout', 'stats job did not run');
+        await new Promise((r) => setTimeout(r, 50));
+        samples = await statsQueueSamples();
+      }
+      // The stats job saw the watchdog job waiting: nobody took it, and it was not failed for want of a handler.
+      expect(samples).toContainEqual({ metric: 'queue_waiting', value: 1 });
+      expect(await jobs.queue(QueueName.Watchdog).getJobState(JobName.Watchdog)).toBe('waiting');
+      expect(await jobs.queue(QueueName.Scheduler).getJobState(JobName.ScheduleSyncs)).toBe('waiting');
+      expect((await jobs.counts(QueueName.Watchdog)).failed).toBe(0);
+      expect((await jobs.recentWaits(QueueName.Stats, since.getTime())).started).toBe(1);
+    } finally {
+      await app.close();
+      await testDb.close();
     }
   });
 

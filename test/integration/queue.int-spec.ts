@@ -146,17 +146,94 @@ describe(JobService.name, () => {
     release.resolve();
   });
 
-  it('should upsert each cluster-wide schedule once however often it is called', async () => {
+  it('should upsert each cluster-wide schedule once, on its own role’s queue, however often it is called', async () => {
     await sut.upsertSchedulers();
     await sut.upsertSchedulers();
-    const schedulers = await sut.queue(QueueName.Maintenance).getJobSchedulers();
-    expect(schedulers).toHaveLength(3);
-    expect(schedulers).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ key: 'stats-cron', every: 600000, name: JobName.StatsCron }),
-        expect.objectContaining({ key: 'schedule-syncs', every: 60000, name: JobName.ScheduleSyncs }),
-        expect.objectContaining({ key: 'watchdog', every: 60000, name: JobName.Watchdog }),
-      ]),
+    const on = async (queue: QueueName) => (await sut.queue(queue).getJobSchedulers()).map((j) => [j.key, j.every]);
+    expect(await on(QueueName.Stats)).toEqual([['stats-cron', 600000]]);
+    expect(await on(QueueName.Scheduler)).toEqual([['schedule-syncs', 60000]]);
+    expect(await on(QueueName.Watchdog)).toEqual([['watchdog', 60000]]);
+    expect(await on(QueueName.Maintenance)).toEqual([]);
+  });
+
+  it('should remove the schedulers and queued runs an older release left on the shared maintenance queue', async () => {
+    const legacy = sut.queue(QueueName.Maintenance);
+    for (const name of [JobName.StatsCron, JobName.ScheduleSyncs, JobName.Watchdog]) {
+      await legacy.upsertJobScheduler(name, { every: 60_000 }, { name, data: {} });
+    }
+    await legacy.add(JobName.Watchdog, {}, { jobId: 'leftover' });
+    expect((await legacy.getJobSchedulers()).length).toBe(3);
+
+    const result = await sut.upsertSchedulers();
+
+    expect(result.retired.sort()).toEqual([JobName.ScheduleSyncs, JobName.StatsCron, JobName.Watchdog].sort());
+    expect(await legacy.getJobSchedulers()).toEqual([]);
+    expect(await legacy.getJobCounts('waiting', 'delayed', 'prioritized')).toEqual({
+      waiting: 0,
+      delayed: 0,
+      prioritized: 0,
+    });
+    expect((await sut.upsertSchedulers()).retired).toEqual([]);
+  });
+
+  it('should count prioritized sync jobs in the oldest waiting age, from when they became runnable', async () => {
+    const queue = sut.queue(QueueName.Sync);
+    await sut.enqueue({ name: JobName.SyncUser, data: { userId: 'new', trigger: 'manual' } }, { priority: 1 });
+    // An old low-priority job sits behind newer urgent ones in BullMQ's prioritized set.
+    await queue.add(
+      JobName.SyncUser,
+      { userId: 'old', trigger: 'scheduled' },
+      { jobId: 'sync-user-old', priority: 10, timestamp: Date.now() - 120_000 },
     );
+    await sut.enqueue({ name: JobName.SyncUser, data: { userId: 'newer', trigger: 'scheduled' } }, { priority: 10 });
+    await sut.enqueue({ name: JobName.SyncUser, data: { userId: 'mid', trigger: 'webhook' } }, { priority: 2 });
+    await sut.enqueue({ name: JobName.SyncUser, data: { userId: 'later', trigger: 'manual' } }, { delayMs: 60_000 });
+
+    const counts = await sut.counts(QueueName.Sync);
+
+    expect(counts).toMatchObject({ waiting: 4, delayed: 1 });
+    expect(counts.oldestWaitingMs).toBeGreaterThanOrEqual(120_000);
+    expect(counts.oldestWaitingMs).toBeLessThan(180_000);
+    expect((await sut.counts(QueueName.Stats)).oldestWaitingMs).toBeNull();
+  });
+
+  it('should record how long each started job waited, per queue', async () => {
+    const workers = new JobWorkers({ connection: redis, prefix, logger: silent });
+    const done: string[] = [];
+    class Handlers {
+      @OnJob({ name: JobName.SyncUser, queue: QueueName.Sync })
+      sync(data: JobOf<JobName.SyncUser>): Promise<JobStatus> {
+        done.push(data.userId);
+        return Promise.resolve(JobStatus.Success);
+      }
+    }
+    const since = Date.now();
+    await sut
+      .queue(QueueName.Sync)
+      .add(
+        JobName.SyncUser,
+        { userId: 'waited', trigger: 'manual' },
+        { jobId: 'sync-user-waited', timestamp: Date.now() - 30_000 },
+      );
+    await sut.enqueue({ name: JobName.SyncUser, data: { userId: 'fresh', trigger: 'manual' } });
+    workers.start(collectJobHandlers([new Handlers()], [JobName.SyncUser]));
+    try {
+      await waitFor(() => done.length === 2);
+    } finally {
+      await workers.close();
+    }
+
+    const waits = await sut.recentWaits(QueueName.Sync, since);
+
+    expect(waits.started).toBe(2);
+    expect(waits.maxWaitMs).toBeGreaterThanOrEqual(30_000);
+    expect(waits.meanWaitMs).toBeGreaterThanOrEqual(15_000);
+    expect(waits.meanWaitMs).toBeLessThan(waits.maxWaitMs ?? 0);
+    expect(await sut.recentWaits(QueueName.Sync, Date.now() + 1000)).toEqual({
+      started: 0,
+      meanWaitMs: null,
+      maxWaitMs: null,
+    });
+    expect((await sut.recentWaits(QueueName.Stats, since)).started).toBe(0);
   });
 });

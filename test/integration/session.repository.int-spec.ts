@@ -27,6 +27,16 @@ describe(SessionRepository.name, () => {
     expect(await sut.findByToken('not a token')).toBeUndefined();
   });
 
+  it("should carry the signed-in user's current role, and none for an anonymous session", async () => {
+    const user = await newUser(t.db);
+    const { token } = await sut.create(user.id, HOUR);
+    expect((await sut.findByToken(token))?.userRole).toBe('user');
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', user.id).execute();
+    expect((await sut.findByToken(token))?.userRole).toBe('admin');
+    const anon = await sut.create(null, HOUR);
+    expect((await sut.findByToken(anon.token))?.userRole).toBeUndefined();
+  });
+
   it('should not return an expired session and should slide the expiry on touch', async () => {
     const expired = await sut.create(null, -1000);
     expect(await sut.findByToken(expired.token)).toBeUndefined();
@@ -119,13 +129,13 @@ describe(`${SessionRepository.name} pending logins`, () => {
   it('should hand a parked login back once, only to its session and service, and not after expiry', async () => {
     const mine = await sut.create(null, HOUR);
     const theirs = await sut.create(null, HOUR);
-    await sut.setPendingLogin(mine.session.id, 'garmin', 'v1:k:cipher', 60_000);
-    expect(await sut.takePendingLogin(theirs.session.id, 'garmin')).toBeUndefined();
+    await sut.setPendingLogin(mine.session.id, 'garmin_connect', 'v1:k:cipher', 60_000);
+    expect(await sut.takePendingLogin(theirs.session.id, 'garmin_connect')).toBeUndefined();
     expect(await sut.takePendingLogin(mine.session.id, 'other')).toBeUndefined();
-    expect(await sut.takePendingLogin(mine.session.id, 'garmin')).toBe('v1:k:cipher');
-    expect(await sut.takePendingLogin(mine.session.id, 'garmin')).toBeUndefined();
+    expect(await sut.takePendingLogin(mine.session.id, 'garmin_connect')).toBe('v1:k:cipher');
+    expect(await sut.takePendingLogin(mine.session.id, 'garmin_connect')).toBeUndefined();
 
-    await sut.setPendingLogin(mine.session.id, 'garmin', 'v1:k:old', -1);
-    expect(await sut.takePendingLogin(mine.session.id, 'garmin')).toBeUndefined();
+    await sut.setPendingLogin(mine.session.id, 'garmin_connect', 'v1:k:old', -1);
+    expect(await sut.takePendingLogin(mine.session.id, 'garmin_connect')).toBeUndefined();
   });
 });

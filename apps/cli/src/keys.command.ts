@@ -2,44 +2,60 @@ import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { Keyring, PermanentError } from '@tributary/common';
 import { loadConfig } from '@tributary/config';
-import { CredentialsRepository, type RotationReport, openDatabase } from '@tributary/db';
+import {
+  CredentialsRepository,
+  NotificationRepository,
+  type RotationReport,
+  type SecretRotationReport,
+  openDatabase,
+} from '@tributary/db';
 
 export interface KeysRotateOptions {
   json?: boolean;
   batchSize?: number;
 }
 
-/** Some credentials could not be re-encrypted; they are listed in the output and left as they were. */
+/** Credentials and notification webhook secrets: everything the keyring encrypts. */
+export interface KeysRotationReport extends RotationReport {
+  webhookSecrets: SecretRotationReport;
+}
+
+/** Some secrets could not be re-encrypted; they are listed in the output and left as they were. */
 export class RotationIncompleteError extends PermanentError {
   constructor(failed: number) {
-    super('keys_rotation_incomplete', `${failed} connection(s) could not be re-encrypted (see above)`);
+    super('keys_rotation_incomplete', `${failed} secret(s) could not be re-encrypted (see above)`);
   }
 }
 
-function formatReport(report: RotationReport, keyId: string): string {
+function formatReport(report: KeysRotationReport, keyId: string): string {
+  const secrets = report.webhookSecrets;
   const lines = [
     `Re-encrypted ${report.reencrypted} connection(s) under key ${keyId}.`,
     `Already under ${keyId}: ${report.current}. Examined: ${report.scanned}. Failed: ${report.failed.length}.`,
     ...report.failed.map((f) => `  failed: connection ${f.connectionId} (${f.code})`),
+    `Re-encrypted ${secrets.reencrypted} of ${secrets.scanned} notification webhook secret(s) under an older key.`,
+    ...secrets.failed.map((f) => `  failed: webhook secret of user ${f.userId} (${f.code})`),
   ];
   return `${lines.join('\n')}\n`;
 }
 
 /**
- * `tributary keys rotate`: re-encrypts every stored credential under the first configured key. Run it after
+ * `tributary keys rotate`: re-encrypts every stored credential and webhook signing secret under the first key. Run it after
  * putting a new key first in TRIBUTARY_ENCRYPTION_KEYS; afterwards the old keys can be removed.
  */
 export async function runKeysRotate(
   opts: KeysRotateOptions,
   env: NodeJS.ProcessEnv = process.env,
   out: NodeJS.WritableStream = process.stdout,
-): Promise<RotationReport> {
+): Promise<KeysRotationReport> {
   const config = loadConfig(env);
   const keyring = new Keyring(config.encryptionKeys);
   const database = await openDatabase(config.database, { applicationName: 'tributary-cli', poolSize: 2 });
-  let report: RotationReport;
+  let report: KeysRotationReport;
   try {
-    report = await new CredentialsRepository(database.db).rotateKeys(keyring, { batchSize: opts.batchSize });
+    const credentials = await new CredentialsRepository(database.db).rotateKeys(keyring, { batchSize: opts.batchSize });
+    const webhookSecrets = await new NotificationRepository(database.db, keyring).reencryptSecrets(keyring);
+    report = { ...credentials, webhookSecrets };
   } finally {
     await database.close();
   }
@@ -48,7 +64,8 @@ export async function runKeysRotate(
       ? `${JSON.stringify({ keyId: keyring.currentKeyId, ...report })}\n`
       : formatReport(report, keyring.currentKeyId),
   );
-  if (report.failed.length > 0) throw new RotationIncompleteError(report.failed.length);
+  const failed = report.failed.length + report.webhookSecrets.failed.length;
+  if (failed > 0) throw new RotationIncompleteError(failed);
   return report;
 }
 

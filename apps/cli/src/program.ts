@@ -1,7 +1,12 @@
 import { Command } from 'commander';
+import { registerActivitiesCommand } from './activities.command';
 import { registerConvertCommand } from './convert.command';
 import { registerDbCommand } from './db.command';
+import { registerDownloadCommand } from './download.command';
+import { registerExportCommand } from './export.command';
 import { registerKeysCommand } from './keys.command';
+import { registerSyncCommand } from './sync.command';
+import { registerUsersCommand } from './users.command';
 
 /**
  * The `tributary` command. Each command group lives in its own `*.command.ts` file exporting a
@@ -14,5 +19,10 @@ export function buildProgram(): Command {
   registerDbCommand(program);
   registerKeysCommand(program);
   registerConvertCommand(program);
+  registerUsersCommand(program);
+  registerSyncCommand(program);
+  registerActivitiesCommand(program);
+  registerDownloadCommand(program);
+  registerExportCommand(program);
   return program;
 }

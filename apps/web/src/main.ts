@@ -15,6 +15,8 @@ import { loadConfig, type AppConfig } from '@tributary/config';
 import { ConnectorRegistry, RedisRateLimiter, createConnectors } from '@tributary/connectors';
 import { openDatabase } from '@tributary/db';
 import { JobService } from '@tributary/queue';
+import { createWebMetrics } from './metrics/web-metrics.factory';
+import { setupOpenApi } from './openapi/openapi.setup';
 import { WebModule, type OwnedResource } from './web.module';
 
 async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
@@ -32,10 +34,14 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
     // Without keys the site still serves pages; connecting a service then fails with a clear configuration error.
     const keyring = config.encryptionKeys.length > 0 ? new Keyring(config.encryptionKeys) : null;
     // Same key prefix as the sync worker: provider limits (Strava's are per app) are shared by every process.
+    const metrics = createWebMetrics();
     const limiter = new RedisRateLimiter(redis.createClient('rate-limit'), {
       prefix: `${config.redis.queuePrefix}:ratelimit:`,
+      onBudget: metrics.connectors.observeBudget,
     });
-    const connectors = new ConnectorRegistry(createConnectors(config.services, { limiter }));
+    const connectors = new ConnectorRegistry(
+      createConnectors(config.services, { limiter, observer: metrics.connectors.observeRequest }),
+    );
 
     const app = await NestFactory.create(
       WebModule.forRoot({
@@ -43,6 +49,7 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
         logger,
         jobs,
         resources,
+        metrics,
         site: { database, keyring, connectors },
         checks: { postgres: () => database.ping(), redis: () => redis.ping(1000) },
       }),
@@ -52,6 +59,7 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
     );
     app.useLogger(new NestLoggerAdapter(logger));
     app.enableShutdownHooks();
+    setupOpenApi(app);
     await app.listen(config.web.port, config.web.host);
     const address = (app.getHttpServer() as Server).address();
     const port = typeof address === 'object' && address !== null ? address.port : config.web.port;

@@ -11,10 +11,17 @@ import { APP_FILTER } from '@nestjs/core';
 import { type AppConfig } from '@tributary/config';
 import { type Logger } from '@tributary/common';
 import { type JobService } from '@tributary/queue';
+import { ActivitiesModule } from './activities/activities.module';
+import { AdminModule } from './admin/admin.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthController } from './health/health.controller';
+import { MetricsModule } from './metrics/metrics.module';
+import { createWebMetrics, type WebMetrics } from './metrics/web-metrics.factory';
+import { OpenApiModule } from './openapi/openapi.module';
 import { ReadinessService, type ReadinessChecks } from './health/readiness.service';
 import { GlobalExceptionFilter } from './middleware/global-exception.filter';
 import { RequestLoggingMiddleware } from './middleware/request-logging.middleware';
+import { SettingsModule } from './settings/settings.module';
 import { SiteModule, type SiteDependencies } from './site/site.module';
 import { SyncNowModule } from './sync/sync-now.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -34,6 +41,8 @@ export interface WebDependencies {
   jobs?: JobService;
   /** Closed in reverse order on shutdown. */
   resources?: OwnedResource[];
+  /** Prometheus registry and hooks; each app gets its own when absent (tests). */
+  metrics?: WebMetrics;
   /** The website (sessions, sign-in by connecting, dashboard); omitted by tests that only need the probes. */
   site?: SiteDependencies;
 }
@@ -61,9 +70,22 @@ export class WebModule implements NestModule {
     return {
       module: WebModule,
       imports: [
+        MetricsModule.forRoot({
+          metrics: deps.metrics ?? createWebMetrics(),
+          ...(deps.config.observability.metricsToken === undefined
+            ? {}
+            : { token: deps.config.observability.metricsToken }),
+        }),
+        OpenApiModule,
         ...(deps.site === undefined
           ? []
-          : [SiteModule.forRoot({ ...deps.site, config: deps.config, logger: deps.logger })]),
+          : [
+              SiteModule.forRoot({ ...deps.site, config: deps.config, logger: deps.logger, jobs: deps.jobs }),
+              DashboardModule.forRoot({ ...deps.site, config: deps.config, logger: deps.logger, jobs: deps.jobs }),
+              SettingsModule.forRoot({ ...deps.site, config: deps.config, logger: deps.logger }),
+              ActivitiesModule.forRoot({ ...deps.site, config: deps.config, logger: deps.logger, jobs: deps.jobs }),
+              AdminModule.forRoot({ logger: deps.logger, database: deps.site.database, jobs: deps.jobs ?? null }),
+            ]),
         // Webhooks and "Sync now" need the database and the queues.
         ...(deps.site === undefined || deps.jobs === undefined
           ? []

@@ -11,6 +11,8 @@ import {
 import { loadConfig, type AppConfig } from '@tributary/config';
 import { StatsRepository, openDatabase } from '@tributary/db';
 import { JobService } from '@tributary/queue';
+import { startWorkerHttpServer } from './http/worker-http.server';
+import { createWorkerMetrics } from './http/worker-metrics.factory';
 import { WorkerModule, type OwnedResource } from './worker.module';
 
 async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
@@ -25,6 +27,7 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
     resources.push({ name: 'postgres', close: () => database.close() });
     const jobs = new JobService(redis, config.redis.queuePrefix);
     resources.push({ name: 'queues', close: () => jobs.close() });
+    const metrics = createWorkerMetrics({ jobs, database });
 
     const app = await NestFactory.createApplicationContext(
       WorkerModule.forRoot({
@@ -35,12 +38,24 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
         stats: new StatsRepository(database.db),
         database,
         resources,
+        metrics,
       }),
       // abortOnError false: a boot failure must reach our handler (clear message, exit 1), not process.abort().
       { bufferLogs: true, abortOnError: false },
     );
     app.useLogger(new NestLoggerAdapter(logger));
     app.enableShutdownHooks();
+    // After the workers started: a pod is ready only once it can take jobs. Closed first at shutdown (the resources
+    // are closed in reverse order, after the workers drained), so probes keep answering during the drain.
+    const http = await startWorkerHttpServer({
+      ...config.observability.workerHttp,
+      registry: metrics.registry,
+      checks: { postgres: () => database.ping(), redis: () => redis.ping(1000) },
+      logger,
+      ...(config.observability.metricsToken === undefined ? {} : { metricsToken: config.observability.metricsToken }),
+    });
+    resources.push({ name: 'http', close: () => http.close() });
+    logger.info({ url: http.url }, `worker probes and metrics on ${http.url}`);
   } catch (err) {
     for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
     throw err;

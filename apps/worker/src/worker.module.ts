@@ -14,10 +14,13 @@ import {
   QueueName,
   collectJobHandlers,
   jobsForRoles,
+  syncTimingFromConfig,
   type JobService,
   type QueueConnection,
 } from '@tributary/queue';
 import { type Database } from '@tributary/db';
+import { type WorkerMetrics } from './http/worker-metrics.factory';
+import { NotifyProcessor } from './notifications/notify.processor';
 import { SchedulerProcessor } from './processors/scheduler.processor';
 import { StatsProcessor, type StatsSink } from './processors/stats.processor';
 import { SyncUserProcessor } from './processors/sync-user.processor';
@@ -41,11 +44,20 @@ export interface WorkerDependencies {
   database?: Database;
   /** Closed in reverse order after the workers stop. */
   resources?: OwnedResource[];
+  /** Prometheus hooks (sync durations, API calls, rate-limit budgets); absent in tests that do not look. */
+  metrics?: WorkerMetrics;
   drainTimeoutMs?: number;
 }
 
 /** Every provider that may hold @OnJob handlers. Add new processors here. */
-const PROCESSORS = [StatsProcessor, SchedulerProcessor, WatchdogProcessor, WebhookEventProcessor, SyncUserProcessor];
+const PROCESSORS = [
+  StatsProcessor,
+  SchedulerProcessor,
+  WatchdogProcessor,
+  WebhookEventProcessor,
+  SyncUserProcessor,
+  NotifyProcessor,
+];
 
 /**
  * Starts the BullMQ workers for the enabled roles (WORKER_ROLES) once every provider exists, after checking that each
@@ -76,6 +88,8 @@ export class WorkerRuntime implements OnModuleInit, OnApplicationShutdown {
       prefix: config.redis.queuePrefix,
       logger,
       concurrency: { [QueueName.Sync]: config.worker.syncConcurrency },
+      // Consistent with the watchdog's thresholds, so BullMQ redelivers a dead worker's job before the watchdog acts.
+      stall: syncTimingFromConfig(config.worker).stall,
     });
     this.workers.start(handlers);
     logger.info({ roles: config.worker.roles, jobs: [...handlers.keys()] }, 'worker started');

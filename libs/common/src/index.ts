@@ -2,3 +2,4 @@ export * from './errors/domain.error';
 export * from './logging';
 export * from './redis';
 export * from './crypto';
+export * from './metrics';

@@ -16,7 +16,15 @@ export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
   database: { url?: string; poolSize: number; dataDir: string; embeddedPort: number };
   redis: { url: string; startPrivate: boolean; queuePrefix: string };
-  web: { port: number; host: string; publicUrl: string; sessionSecret?: string };
+  web: {
+    port: number;
+    host: string;
+    publicUrl: string;
+    sessionSecret?: string;
+    /** Activity map tiles; undefined = no tile layer. */
+    mapTileUrl?: string;
+    mapTileAttribution?: string;
+  };
   /** Empty when no keys are configured; anything that stores credentials refuses to run then. */
   encryptionKeys: EncryptionKey[];
   worker: {
@@ -25,8 +33,16 @@ export interface AppConfig {
     syncIntervalMinutes: number;
     syncNowCooldownSeconds: number;
     webhookDebounceSeconds: number;
+    heartbeatStaleSeconds: number;
+    listingStaleSeconds: number;
   };
   sandbox: { port: number; host: string; seed: boolean; fixturesDir?: string };
+  /** The stats job (WORKER_ROLES stats). */
+  stats: { retentionDays: number; topErrorGroups: number };
+  /** Blocking-error notifications (email via SMTP, signed webhooks). */
+  notifications: { smtpUrl?: string; smtpFrom: string; allowHttpWebhooks: boolean };
+  /** Probes and Prometheus metrics. */
+  observability: { workerHttp: { port: number; host: string }; metricsToken?: string };
   services: {
     strava: {
       baseUrl: string;
@@ -34,8 +50,9 @@ export interface AppConfig {
       clientSecret?: string;
       webhookVerifyToken?: string;
       webhookSubscriptionId?: string;
+      limits: { shortTerm: number; daily: number; readShortTerm: number; readDaily: number };
     };
-    garmin: { baseUrl: string; ssoUrl: string };
+    garmin: { baseUrl: string; ssoUrl: string; requestsPerSecond: number };
     dropbox: { apiUrl: string; contentUrl: string; notifyUrl: string; clientId?: string; clientSecret?: string };
     localFolder: { root?: string };
   };
@@ -121,6 +138,11 @@ function parseRoles(spec: string): WorkerRole[] {
   return [...new Set(roles)] as WorkerRole[];
 }
 
+function stravaLimits(spec: string): AppConfig['services']['strava']['limits'] {
+  const [shortTerm = 0, daily = 0, readShortTerm = 0, readDaily = 0] = spec.split(',').map(Number);
+  return { shortTerm, daily, readShortTerm, readDaily };
+}
+
 /** Validates the environment once into a typed object; throws ConfigError naming every offending key. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(collectEnv(source));
@@ -131,6 +153,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     });
   }
   const e = parsed.data;
+  if (e.SYNC_LISTING_STALE_SECONDS < e.SYNC_HEARTBEAT_STALE_SECONDS) {
+    throw new ConfigError('SYNC_LISTING_STALE_SECONDS must not be below SYNC_HEARTBEAT_STALE_SECONDS', {
+      keys: ['SYNC_LISTING_STALE_SECONDS'],
+    });
+  }
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -141,7 +168,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       embeddedPort: e.TRIBUTARY_EMBEDDED_PG_PORT,
     },
     redis: { url: e.REDIS_URL, startPrivate: e.REDIS_START_PRIVATE, queuePrefix: e.TRIBUTARY_QUEUE_PREFIX },
-    web: { port: e.WEB_PORT, host: e.WEB_HOST, publicUrl: e.TRIBUTARY_PUBLIC_URL, sessionSecret: e.SESSION_SECRET },
+    web: {
+      port: e.WEB_PORT,
+      host: e.WEB_HOST,
+      publicUrl: e.TRIBUTARY_PUBLIC_URL,
+      sessionSecret: e.SESSION_SECRET,
+      mapTileUrl: e.WEB_MAP_TILE_URL,
+      mapTileAttribution: e.WEB_MAP_TILE_ATTRIBUTION,
+    },
     encryptionKeys: parseEncryptionKeys(e.TRIBUTARY_ENCRYPTION_KEYS),
     worker: {
       roles: parseRoles(e.WORKER_ROLES),
@@ -149,8 +183,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       syncIntervalMinutes: e.SYNC_INTERVAL_MINUTES,
       syncNowCooldownSeconds: e.SYNC_NOW_COOLDOWN_SECONDS,
       webhookDebounceSeconds: e.SYNC_WEBHOOK_DEBOUNCE_SECONDS,
+      heartbeatStaleSeconds: e.SYNC_HEARTBEAT_STALE_SECONDS,
+      listingStaleSeconds: e.SYNC_LISTING_STALE_SECONDS,
     },
     sandbox: { port: e.SANDBOX_PORT, host: e.SANDBOX_HOST, seed: e.SANDBOX_SEED, fixturesDir: e.SANDBOX_FIXTURES_DIR },
+    stats: { retentionDays: e.STATS_RETENTION_DAYS, topErrorGroups: e.STATS_TOP_ERROR_GROUPS },
+    notifications: {
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
+      allowHttpWebhooks: e.TRIBUTARY_NOTIFY_ALLOW_HTTP_WEBHOOKS,
+    },
+    observability: {
+      workerHttp: { port: e.WORKER_HTTP_PORT, host: e.WORKER_HTTP_HOST ?? e.WEB_HOST },
+      metricsToken: e.TRIBUTARY_METRICS_TOKEN,
+    },
     services: {
       strava: {
         baseUrl: e.STRAVA_BASE_URL,
@@ -158,8 +204,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         clientSecret: e.STRAVA_CLIENT_SECRET,
         webhookVerifyToken: e.STRAVA_WEBHOOK_VERIFY_TOKEN,
         webhookSubscriptionId: e.STRAVA_WEBHOOK_SUBSCRIPTION_ID,
+        limits: stravaLimits(e.STRAVA_RATE_LIMITS),
       },
-      garmin: { baseUrl: e.GARMIN_BASE_URL, ssoUrl: e.GARMIN_SSO_URL },
+      garmin: { baseUrl: e.GARMIN_BASE_URL, ssoUrl: e.GARMIN_SSO_URL, requestsPerSecond: e.GARMIN_REQUESTS_PER_SECOND },
       dropbox: {
         apiUrl: e.DROPBOX_BASE_URL,
         contentUrl: e.DROPBOX_CONTENT_URL,

@@ -30,16 +30,47 @@ export const envSchema = z.object({
   WEB_HOST: z.string().default('127.0.0.1'),
   TRIBUTARY_PUBLIC_URL: url.default('http://localhost:3000'),
   SESSION_SECRET: z.string().min(32).optional(),
+  /**
+   * Leaflet tile URL template for activity maps (e.g. https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png). Unset:
+   * no tiles, the track is drawn on a blank map and the hub contacts no third party. Its origin is added to the map
+   * page's CSP img-src.
+   */
+  WEB_MAP_TILE_URL: z
+    .string()
+    .regex(
+      /^https?:\/\/[^/?#\s]+\/\S*$/,
+      'must be an http(s) URL template like https://{s}.tile.example.org/{z}/{x}/{y}.png',
+    )
+    .optional(),
+  /** Attribution shown on the map for the tiles (most tile servers require one). */
+  WEB_MAP_TILE_ATTRIBUTION: z.string().max(300).optional(),
 
   /** `id:base64key` pairs, comma separated; each key is 32 bytes. The first one encrypts, all of them decrypt. */
   TRIBUTARY_ENCRYPTION_KEYS: z.string().min(1).optional(),
 
   WORKER_ROLES: z.string().default('sync,watchdog,stats,scheduler'),
+  /** The worker's probes and /metrics; 3000 like the web app (their own pods); 0 picks a free port. */
+  WORKER_HTTP_PORT: int(0, 65535).default(3000),
+  /** Defaults to WEB_HOST. */
+  WORKER_HTTP_HOST: z.string().min(1).optional(),
+  /** When set, /metrics (web and worker) answers only `Authorization: Bearer <token>`. */
+  TRIBUTARY_METRICS_TOKEN: z.string().min(16).optional(),
   SYNC_CONCURRENCY: int(1, 256).default(4),
   SYNC_INTERVAL_MINUTES: int(1, 10080).default(60),
   SYNC_NOW_COOLDOWN_SECONDS: int(0, 3600).default(30),
   /** A webhook's sync waits this long so a burst of events (a bulk upload) becomes one sync. */
   SYNC_WEBHOOK_DEBOUNCE_SECONDS: int(0, 3600).default(30),
+  /**
+   * The watchdog fails a running sync whose heartbeat is older than this (tapiriik: 10 min). Heartbeats, the user's
+   * lease and BullMQ's stalled-job detection are derived from it (see syncTiming in @tributary/queue).
+   */
+  SYNC_HEARTBEAT_STALE_SECONDS: int(15, 86_400).default(600),
+  /** The same while the run is listing, where one provider call may legitimately take long (tapiriik: 45 min). */
+  SYNC_LISTING_STALE_SECONDS: int(15, 86_400).default(2700),
+  /** The stats job deletes samples older than this many days. */
+  STATS_RETENTION_DAYS: int(1, 3650).default(30),
+  /** How many of the most common open error groups (code × service) the stats job records per service. */
+  STATS_TOP_ERROR_GROUPS: int(1, 100).default(10),
 
   SANDBOX_PORT: int(0, 65535).default(4000),
   SANDBOX_HOST: z.string().default('127.0.0.1'),
@@ -54,9 +85,22 @@ export const envSchema = z.object({
   STRAVA_WEBHOOK_VERIFY_TOKEN: z.string().optional(),
   /** Id of our Strava push subscription; when set, events naming another subscription are refused. */
   STRAVA_WEBHOOK_SUBSCRIPTION_ID: z.string().optional(),
+  /**
+   * The app's Strava limits `overall15min,overallDaily,read15min,readDaily` (Strava's defaults for a new app; Strava
+   * raises them on request). Shared by every process through Redis.
+   */
+  STRAVA_RATE_LIMITS: z
+    .string()
+    .regex(/^\d+,\d+,\d+,\d+$/, 'four comma-separated whole numbers: overall15min,overallDaily,read15min,readDaily')
+    .default('200,2000,100,1000'),
 
   GARMIN_BASE_URL: url.default('https://connectapi.garmin.com'),
   GARMIN_SSO_URL: url.default('https://sso.garmin.com'),
+  /**
+   * Garmin Connect calls per second for the whole cluster (its unofficial API blocks by IP past roughly this);
+   * raise it only behind several egress addresses, or against the sandbox.
+   */
+  GARMIN_REQUESTS_PER_SECOND: int(1, 10_000).default(1),
 
   DROPBOX_BASE_URL: url.default('https://api.dropboxapi.com'),
   DROPBOX_CONTENT_URL: url.default('https://content.dropboxapi.com'),
@@ -66,6 +110,12 @@ export const envSchema = z.object({
 
   /** Root under which local-folder connections may live; unset disables the local folder service. */
   LOCAL_FOLDER_ROOT: z.string().optional(),
+
+  /** Blocking-error emails go through this SMTP server (smtp://user:pass@host:587, smtps://…:465); unset = no email. */
+  SMTP_URL: url.optional(),
+  SMTP_FROM: z.string().min(3).default('Tributary <tributary@localhost>'),
+  /** Allow plain-http notification webhooks to any host (https is required otherwise, except for localhost). */
+  TRIBUTARY_NOTIFY_ALLOW_HTTP_WEBHOOKS: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -83,6 +133,8 @@ export const CONFIG_PREFIXES = [
   'GARMIN_',
   'DROPBOX_',
   'LOCAL_FOLDER_',
+  'SMTP_',
+  'STATS_',
 ] as const;
 
 export const SECRET_KEYS = [
@@ -93,4 +145,6 @@ export const SECRET_KEYS = [
   'STRAVA_CLIENT_SECRET',
   'STRAVA_WEBHOOK_VERIFY_TOKEN',
   'DROPBOX_CLIENT_SECRET',
+  'TRIBUTARY_METRICS_TOKEN',
+  'SMTP_URL',
 ] as const satisfies readonly (keyof Env)[];

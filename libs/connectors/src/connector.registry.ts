@@ -55,10 +55,18 @@ export function createConnectors(services: AppConfig['services'], deps: Connecto
         clientId: services.strava.clientId,
         clientSecret: services.strava.clientSecret,
         webhookVerifyToken: services.strava.webhookVerifyToken,
+        limits: services.strava.limits,
       },
       shared,
     ),
-    new GarminConnector({ baseUrl: services.garmin.baseUrl, ssoUrl: services.garmin.ssoUrl }, shared),
+    new GarminConnector(
+      {
+        baseUrl: services.garmin.baseUrl,
+        ssoUrl: services.garmin.ssoUrl,
+        requestBudget: { capacity: services.garmin.requestsPerSecond, windowMs: 1000 },
+      },
+      shared,
+    ),
     new DropboxConnector(
       {
         apiUrl: services.dropbox.apiUrl,

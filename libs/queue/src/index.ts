@@ -1,5 +1,6 @@
 export * from './job-item.types';
 export * from './job-options.constants';
+export * from './job-waits.util';
 export * from './job-workers.service';
 export * from './job.service';
 export * from './on-job.decorator';
@@ -7,3 +8,4 @@ export * from './queue-name.enum';
 export * from './queue.error';
 export * from './worker-roles.constants';
 export * from './sync-schedule.util';
+export * from './sync-timing.util';

@@ -13,7 +13,9 @@ export type JobItem =
   | { name: JobName.WebhookEvent; data: { userId: string; connectionId: string; eventId: string } }
   | { name: JobName.StatsCron; data: Record<string, never> }
   | { name: JobName.ScheduleSyncs; data: Record<string, never> }
-  | { name: JobName.Watchdog; data: Record<string, never> };
+  | { name: JobName.Watchdog; data: Record<string, never> }
+  /** `group` is the error group's key (`<intervention>-<connection id>`), an id like the others. */
+  | { name: JobName.Notify; data: { userId: string; group: string } };
 
 /** The payload type of one job name. */
 export type JobOf<N extends JobName> = Extract<JobItem, { name: N }>['data'];
@@ -31,9 +33,11 @@ export enum JobStatus {
 export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   [JobName.SyncUser]: QueueName.Sync,
   [JobName.WebhookEvent]: QueueName.Sync,
-  [JobName.StatsCron]: QueueName.Maintenance,
-  [JobName.ScheduleSyncs]: QueueName.Maintenance,
-  [JobName.Watchdog]: QueueName.Maintenance,
+  // The sync workers produce the blocking errors and already hold the database and the keyring.
+  [JobName.Notify]: QueueName.Sync,
+  [JobName.StatsCron]: QueueName.Stats,
+  [JobName.ScheduleSyncs]: QueueName.Scheduler,
+  [JobName.Watchdog]: QueueName.Watchdog,
 };
 
 const JOB_NAMES: ReadonlySet<string> = new Set(Object.values(JobName));

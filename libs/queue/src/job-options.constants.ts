@@ -27,12 +27,17 @@ export const JOB_OPTIONS: Readonly<Record<JobName, JobsOptions>> = {
   // Both run every minute; the next run does the work of a failed one.
   [JobName.ScheduleSyncs]: { ...DEFAULT_JOB_OPTIONS, attempts: 1, removeOnFail: { count: 100 } },
   [JobName.Watchdog]: { ...DEFAULT_JOB_OPTIONS, attempts: 1, removeOnFail: { count: 100 } },
+  // An SMTP server or webhook receiver that is down for a while: 1, 2, 4, 8 … minutes, about 4 hours in all.
+  [JobName.Notify]: { ...DEFAULT_JOB_OPTIONS, attempts: 9, backoff: { type: 'exponential', delay: 60_000 } },
 };
 
 /** Default worker concurrency per queue; the sync queue's comes from SYNC_CONCURRENCY. */
 export const DEFAULT_QUEUE_CONCURRENCY: Readonly<Record<QueueName, number>> = {
   [QueueName.Sync]: 4,
   [QueueName.Maintenance]: 1,
+  [QueueName.Stats]: 1,
+  [QueueName.Scheduler]: 1,
+  [QueueName.Watchdog]: 1,
 };
 
 /** How long a shutdown waits for active jobs before giving up; below Kubernetes' default 30 s grace period. */
@@ -83,6 +88,8 @@ export function jobIdFor(item: JobItem): string {
       return `${JobName.SyncUser}-${item.data.userId}`;
     case JobName.WebhookEvent:
       return `${JobName.WebhookEvent}-${item.data.connectionId}-${item.data.eventId}`;
+    case JobName.Notify:
+      return `${JobName.Notify}-${item.data.userId}-${item.data.group}`;
     case JobName.StatsCron:
     case JobName.ScheduleSyncs:
     case JobName.Watchdog:

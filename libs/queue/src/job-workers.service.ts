@@ -1,10 +1,13 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { describeError, isDomainError, type Logger } from '@tributary/common';
 import { isJobName, type JobStatus } from './job-item.types';
 import { DEFAULT_QUEUE_CONCURRENCY, WORKER_DRAIN_TIMEOUT_MS, WORKER_STALL_OPTIONS } from './job-options.constants';
+import { recordJobStart } from './job-waits.util';
 import { type RegisteredHandler } from './on-job.decorator';
 import { type QueueConnection } from './job.service';
 import { type JobName, type QueueName } from './queue-name.enum';
+import { type StallOptions } from './sync-timing.util';
 
 export interface JobWorkersOptions {
   connection: QueueConnection;
@@ -13,6 +16,8 @@ export interface JobWorkersOptions {
   concurrency?: Partial<Record<QueueName, number>>;
   /** BullMQ lock duration; a job whose worker dies is retried after this (the stalled check). */
   lockDurationMs?: number;
+  /** Stalled-job detection derived from the watchdog's thresholds (syncTiming); WORKER_STALL_OPTIONS otherwise. */
+  stall?: StallOptions;
 }
 
 /**
@@ -21,6 +26,8 @@ export interface JobWorkersOptions {
  */
 export class JobWorkers {
   private readonly workers: Worker[] = [];
+  /** Records job starts for the stats job's wait figures; apart from the workers' blocking connections. */
+  private waitsClient?: Redis;
 
   constructor(private readonly options: JobWorkersOptions) {}
 
@@ -37,11 +44,11 @@ export class JobWorkers {
     }
     for (const [queue, queueHandlers] of byQueue) {
       const concurrency = this.options.concurrency?.[queue] ?? DEFAULT_QUEUE_CONCURRENCY[queue];
-      const worker = new Worker(queue, (job: Job) => this.run(queueHandlers, job), {
+      const worker = new Worker(queue, (job: Job) => this.run(queue, queueHandlers, job), {
         connection: this.options.connection.createClient(`worker:${queue}`),
         prefix: this.options.prefix,
         concurrency,
-        ...WORKER_STALL_OPTIONS,
+        ...(this.options.stall ?? WORKER_STALL_OPTIONS),
         ...(this.options.lockDurationMs === undefined ? {} : { lockDuration: this.options.lockDurationMs }),
       });
       worker.on('error', (err) => this.options.logger.error({ err, queue }, 'queue worker error'));
@@ -50,9 +57,14 @@ export class JobWorkers {
     }
   }
 
-  private async run(handlers: ReadonlyMap<JobName, RegisteredHandler>, job: Job): Promise<JobStatus> {
+  private async run(queue: QueueName, handlers: ReadonlyMap<JobName, RegisteredHandler>, job: Job): Promise<JobStatus> {
     const handler = isJobName(job.name) ? handlers.get(job.name) : undefined;
     const log = this.options.logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
+    this.waitsClient ??= this.options.connection.createClient('job-waits');
+    // Statistics only: a Redis hiccup here must not fail the job.
+    await recordJobStart(this.waitsClient, this.options.prefix, queue, job).catch((err: unknown) =>
+      log.warn({ err }, 'could not record the job start'),
+    );
     if (handler === undefined) {
       // Only possible when an older or newer release queued a job this build does not know.
       log.error('no handler for job; failing it without retries');
@@ -89,6 +101,9 @@ export class JobWorkers {
       this.options.logger.warn({ timeoutMs }, 'shutdown timed out with jobs still active; they will be retried');
     }
     this.workers.length = 0;
+    const waits = this.waitsClient;
+    this.waitsClient = undefined;
+    await waits?.quit().catch(() => undefined);
     return { drained };
   }
 }

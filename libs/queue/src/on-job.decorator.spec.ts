@@ -1,9 +1,9 @@
-import { JobStatus, type JobOf } from './job-item.types';
+import { JOB_QUEUE, JobStatus, type JobOf } from './job-item.types';
 import { jobIdFor } from './job-options.constants';
 import { OnJob, collectJobHandlers } from './on-job.decorator';
 import { JobName, QueueName } from './queue-name.enum';
 import { JobRegistryError } from './queue.error';
-import { jobsForRoles } from './worker-roles.constants';
+import { ROLE_JOBS, jobsForRoles } from './worker-roles.constants';
 
 class SyncHandlers {
   readonly seen: string[] = [];
@@ -20,7 +20,7 @@ class SyncHandlers {
 }
 
 class StatsHandlers {
-  @OnJob({ name: JobName.StatsCron, queue: QueueName.Maintenance })
+  @OnJob({ name: JobName.StatsCron, queue: QueueName.Stats })
   stats(): Promise<JobStatus> {
     return Promise.resolve(JobStatus.Skipped);
   }
@@ -98,8 +98,23 @@ describe('jobsForRoles', () => {
     expect(jobsForRoles(['sync', 'stats', 'sync'])).toEqual([
       JobName.SyncUser,
       JobName.WebhookEvent,
+      JobName.Notify,
       JobName.StatsCron,
     ]);
     expect(jobsForRoles(['scheduler', 'watchdog'])).toEqual([JobName.ScheduleSyncs, JobName.Watchdog]);
+  });
+});
+
+describe('JOB_QUEUE', () => {
+  it('should give every worker role queues of its own, so no worker receives another role’s jobs', () => {
+    const owners = new Map<QueueName, string>();
+    for (const [role, jobs] of Object.entries(ROLE_JOBS)) {
+      for (const job of jobs) {
+        const queue = JOB_QUEUE[job];
+        expect([role, owners.get(queue) ?? role]).toEqual([role, role]);
+        owners.set(queue, role);
+      }
+    }
+    expect(owners.has(QueueName.Maintenance)).toBe(false);
   });
 });

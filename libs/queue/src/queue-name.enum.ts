@@ -6,9 +6,27 @@
 export enum QueueName {
   /** Per-user sync work and the webhook events that lead to it. */
   Sync = 'sync',
-  /** Cluster-wide periodic jobs (stats, scheduler, watchdog); one BullMQ job scheduler each, so one run per cluster. */
+  /**
+   * Retired: the periodic jobs of every maintenance role shared this queue, so a worker with one of those roles took
+   * the others' jobs too and failed them for want of a handler. Kept only so boot can remove its old schedulers.
+   */
   Maintenance = 'maintenance',
+  /*
+   * One queue per WORKER_ROLES role below: a worker consumes only the queues of its roles, so it never receives a
+   * job it has no handler for. Each holds one BullMQ job scheduler, so a job runs once per interval per cluster.
+   */
+  Stats = 'stats',
+  Scheduler = 'scheduler',
+  Watchdog = 'watchdog',
 }
+
+/** Queues that currently carry jobs (everything but the retired Maintenance queue). */
+export const ACTIVE_QUEUES: readonly QueueName[] = [
+  QueueName.Sync,
+  QueueName.Stats,
+  QueueName.Scheduler,
+  QueueName.Watchdog,
+];
 
 export enum JobName {
   SyncUser = 'sync-user',
@@ -18,4 +36,6 @@ export enum JobName {
   ScheduleSyncs = 'schedule-syncs',
   /** Every minute: fails sync runs whose worker stopped sending heartbeats and queues their users again. */
   Watchdog = 'watchdog',
+  /** Tells a user (email, webhook) that one group of blocking sync errors needs them; at most once per group. */
+  Notify = 'notify',
 }

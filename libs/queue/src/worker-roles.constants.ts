@@ -6,7 +6,7 @@ import { JobName } from './queue-name.enum';
  * here (checked at boot). `scheduler` also upserts the BullMQ job schedulers at boot.
  */
 export const ROLE_JOBS: Readonly<Record<WorkerRole, readonly JobName[]>> = {
-  sync: [JobName.SyncUser, JobName.WebhookEvent],
+  sync: [JobName.SyncUser, JobName.WebhookEvent, JobName.Notify],
   watchdog: [JobName.Watchdog],
   stats: [JobName.StatsCron],
   scheduler: [JobName.ScheduleSyncs],

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { zipSync } from 'fflate';
 import {
@@ -122,7 +122,8 @@ export class GarminSimulator {
   private readonly tickets = new Map<string, Ticket>();
   private readonly sso = new Map<string, SsoState>();
   private readonly uploads = new Map<string, PendingUpload>();
-  private readonly profileIds = new IdSequence(2_591_602);
+  // Random per sandbox for the same reason as Strava's athlete ids.
+  private readonly profileIds = new IdSequence(2_591_602 + randomInt(0, 1_000_000) * 1_000);
   private readonly activityIds = new IdSequence(10_000_000_001);
   private readonly uploadIds = new IdSequence(212_157_427_938);
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import {
   SimFileError,
@@ -10,7 +10,16 @@ import {
 } from '../core/activity-file.util';
 import { encodePolyline, formatLocal, formatUtc, offsetSeconds, zoneForTrack } from '../core/geo.util';
 import { IdSequence, randomHex } from '../core/ids.util';
-import { bearerToken, escapeHtml, formBody, isRecord, jsonBody, multipartBody, queryString } from '../core/http.util';
+import {
+  bearerToken,
+  escapeHtml,
+  formBody,
+  isRecord,
+  jsonBody,
+  multipartBody,
+  queryString,
+  rawBody,
+} from '../core/http.util';
 import { deliver, type DeliveryResult } from '../core/outbound.util';
 import { runInBackground, serviceGate, type SandboxContext } from '../core/sandbox.context';
 import { SandboxInputError, SandboxNotFoundError } from '../core/sandbox.error';
@@ -154,7 +163,9 @@ export class StravaSimulator {
   private readonly codes = new Map<string, AuthCode>();
   private subscription: PushSubscription | undefined;
   private readonly rate = new Map<string, RateWindow>();
-  private readonly athleteIds = new IdSequence(134_815);
+  // Account ids start at a random point per sandbox: hubs (and test suites) sharing one database with several
+  // sandboxes would otherwise see the same athlete id for different people.
+  private readonly athleteIds = new IdSequence(134_815 + randomInt(0, 1_000_000) * 1_000);
   private readonly activityIds = new IdSequence(8_319_193_780);
   private readonly uploadIds = new IdSequence(8_919_698_041);
   private readonly subscriptionIds = new IdSequence(131_300);
@@ -1260,8 +1271,12 @@ function pascal(s: string): string {
     .join('');
 }
 
+/** The urlencoded body as sent: repeated fields (one `scope` per ticked box) must all survive. */
 function rawText(req: Request): string {
-  return new URLSearchParams(formBody(req)).toString();
+  const type = req.headers['content-type'] ?? '';
+  return type.includes('multipart/form-data')
+    ? new URLSearchParams(formBody(req)).toString()
+    : rawBody(req).toString('utf8');
 }
 
 function bodyParams(req: Request): Record<string, string> {

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { describeError, type Logger } from '@tributary/common';
 import { type AuthorizedAccount, ConnectorRegistry, type JsonObject } from '@tributary/connectors';
 import { AccountRepository, ConnectionRepository, type ConnectionView, UserRepository } from '@tributary/db';
+import { JobName, SyncPriority, type JobService } from '@tributary/queue';
 import { ROOT_LOGGER } from '../web.tokens';
 
 export interface ConnectOutcome {
@@ -12,6 +13,9 @@ export interface ConnectOutcome {
   /** The signed-in user was merged into the account's owner. */
   merged: boolean;
 }
+
+/** The queue producer, when the web app has one; without it the scheduler picks the sync up within a minute. */
+export const SITE_JOBS = Symbol('SITE_JOBS');
 
 function asJsonObject(value: unknown): JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
@@ -33,6 +37,7 @@ export class SiteAccountService {
     private readonly accounts: AccountRepository,
     private readonly registry: ConnectorRegistry,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(SITE_JOBS) private readonly jobs: Pick<JobService, 'enqueue'> | null = null,
   ) {}
 
   async connect(
@@ -61,8 +66,13 @@ export class SiteAccountService {
         merged = true;
         this.logger.info({ from: currentUserId, into: ownerId, service }, 'merged accounts on connect');
       }
-      await this.connections.connect(ownerId, input);
-      await this.users.scheduleSync(ownerId, { exhaustive: true });
+      const connection = await this.connections.connect(ownerId, input);
+      // Connecting an account again is how the user re-authorises it: whatever kept it out of syncs is cleared.
+      const cleared = await this.accounts.reconnected(ownerId, connection.id);
+      if (cleared.errorsCleared > 0 || cleared.exclusionsRemoved > 0) {
+        this.logger.info({ userId: ownerId, connectionId: connection.id, ...cleared }, 'connection re-authorised');
+      }
+      await this.requestSync(ownerId);
       return { userId: ownerId, created: false, merged };
     }
 
@@ -87,7 +97,24 @@ export class SiteAccountService {
       throw err;
     }
     await this.users.scheduleSync(userId, { exhaustive: true });
+    await this.requestSync(userId);
     return { userId, created, merged: false };
+  }
+
+  /**
+   * Queues the exhaustive sync at once, so the user sees it start. next_sync_at was set first, so a queue that cannot
+   * be reached only delays the sync to the scheduler's next pass; the connection itself is not refused for it.
+   */
+  private async requestSync(userId: string): Promise<void> {
+    if (this.jobs === null) return;
+    try {
+      await this.jobs.enqueue(
+        { name: JobName.SyncUser, data: { userId, trigger: 'connected', exhaustive: true } },
+        { priority: SyncPriority.Manual },
+      );
+    } catch (err) {
+      this.logger.warn({ userId, err: describeError(err) }, 'could not queue the sync; the scheduler will');
+    }
   }
 
   /** Revokes at the service (best effort) and deletes the connection; the last one takes the user with it. */

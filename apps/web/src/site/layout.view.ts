@@ -37,6 +37,7 @@ export function layout({ title, csrfToken, signedIn, isAdmin, section, scripts, 
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · Tributary</title>
         ${csrfToken === undefined ? '' : html`<meta name="csrf-token" content="${csrfToken}" />`}
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/assets/site.css" />
         ${(styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}" />`)}
         ${(scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}

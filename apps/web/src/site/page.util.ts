@@ -34,11 +34,14 @@ export function formField(body: unknown, name: string): string {
  * The signed-in user and their session's CSRF token, or undefined after redirecting the visitor to the start page.
  * Every signed-in page starts with this so no page forgets the check.
  */
-export function requirePageUser(req: Request, res: Response): { userId: string; csrfToken: string } | undefined {
+export function requirePageUser(
+  req: Request,
+  res: Response,
+): { userId: string; csrfToken: string; isAdmin: boolean } | undefined {
   const userId = sessionUserId(req);
   if (userId === undefined || req.siteSession === undefined) {
     res.redirect(303, '/');
     return undefined;
   }
-  return { userId, csrfToken: req.siteSession.csrfSecret };
+  return { userId, csrfToken: req.siteSession.csrfSecret, isAdmin: req.siteSession.userRole === 'admin' };
 }

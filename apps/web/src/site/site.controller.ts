@@ -16,25 +16,18 @@ import { sessionUserId } from '../auth/site-request.types';
 import { ROOT_LOGGER } from '../web.tokens';
 import { formField, pageHeaders, sendPage } from './page.util';
 import { SITE_CSS } from './site-styles';
-import {
-  type ConnectionCard,
-  type ServiceCard,
-  renderCredentialsLogin,
-  renderDashboard,
-  renderErrorPage,
-  renderLanding,
-  renderMfaForm,
-} from './site.views';
+import { type ServiceCard, renderCredentialsLogin, renderErrorPage, renderLanding, renderMfaForm } from './site.views';
+
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0b63c5"/>' +
+  '<path d="M6 22c6-10 10 2 20-10" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>';
 
 const CSS_ETAG = `"${createHash('sha256').update(SITE_CSS).digest('base64url').slice(0, 16)}"`;
 
-const NOTICES: Readonly<Record<string, string>> = {
-  connected: 'Connected. Your first sync looks at your whole history and may take a while.',
-  merged: 'That account already belonged to another Tributary account; the two were merged.',
-  disconnected: 'Disconnected.',
-};
-
-/** The server-rendered website: landing, sign-in by connecting a service, dashboard, disconnect, sign-out. */
+/**
+ * The server-rendered website: landing, sign-in by connecting a service, disconnect, sign-out (the dashboard lives in
+ * ../dashboard).
+ */
 @Controller()
 export class SiteController {
   constructor(
@@ -59,6 +52,14 @@ export class SiteController {
     res.type('text/css').send(SITE_CSS);
   }
 
+  /** A favicon of our own: without one, browsers ask for /favicon.ico on every page and log the 404. */
+  @Get(['assets/favicon.svg', 'favicon.ico'])
+  favicon(@Res() res: Response): void {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.type('image/svg+xml').send(FAVICON_SVG);
+  }
+
   @Get()
   async landing(@Req() req: Request, @Res() res: Response): Promise<void> {
     const userId = sessionUserId(req);
@@ -70,42 +71,6 @@ export class SiteController {
       res,
       200,
       renderLanding({ services, signedIn: userId !== undefined, csrfToken: req.siteSession?.csrfSecret }),
-    );
-  }
-
-  @Get('dashboard')
-  async dashboard(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const userId = sessionUserId(req);
-    if (userId === undefined || req.siteSession === undefined) {
-      res.redirect(303, '/');
-      return;
-    }
-    const rows = await this.connections.listForUser(userId);
-    const connected = new Set(rows.map((c) => c.service));
-    const cards: ConnectionCard[] = rows.map((c) => {
-      const connector = this.registry.has(c.service) ? this.registry.get(c.service) : undefined;
-      return {
-        id: c.id,
-        service: c.service,
-        serviceName: connector?.name ?? c.service,
-        account: c.display_name ?? c.external_user_id,
-        status: c.status,
-        lastListedAt: c.last_listed_at,
-        connectedAt: c.created_at,
-        reconnectable:
-          connector !== undefined && (isOAuthConnectable(connector) || isCredentialsConnectable(connector)),
-      };
-    });
-    const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
-    sendPage(
-      res,
-      200,
-      renderDashboard({
-        connections: cards,
-        available: this.serviceCards().filter((s) => !connected.has(s.id)),
-        csrfToken: req.siteSession.csrfSecret,
-        notice,
-      }),
     );
   }
 

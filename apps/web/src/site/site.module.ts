@@ -1,6 +1,7 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { type Keyring, type Logger } from '@tributary/common';
 import { type AppConfig } from '@tributary/config';
+import { type JobService } from '@tributary/queue';
 import { ConnectorRegistry } from '@tributary/connectors';
 import {
   AccountRepository,
@@ -13,7 +14,7 @@ import { CredentialsLoginService, SITE_KEYRING } from '../auth/credentials-login
 import { CsrfMiddleware } from '../auth/csrf.middleware';
 import { OAuthConnectService } from '../auth/oauth-connect.service';
 import { SessionMiddleware } from '../auth/session.middleware';
-import { SiteAccountService } from '../auth/site-account.service';
+import { SITE_JOBS, SiteAccountService } from '../auth/site-account.service';
 import { SiteSessionService } from '../auth/site-session.service';
 import { APP_CONFIG, ROOT_LOGGER } from '../web.tokens';
 import { SiteController } from './site.controller';
@@ -32,7 +33,7 @@ export interface SiteDependencies {
  */
 @Module({})
 export class SiteModule implements NestModule {
-  static forRoot(deps: SiteDependencies & { config: AppConfig; logger: Logger }): DynamicModule {
+  static forRoot(deps: SiteDependencies & { config: AppConfig; logger: Logger; jobs?: JobService }): DynamicModule {
     const db = deps.database.db;
     return {
       module: SiteModule,
@@ -46,6 +47,7 @@ export class SiteModule implements NestModule {
         { provide: ConnectionRepository, useValue: new ConnectionRepository(db, deps.keyring) },
         { provide: AccountRepository, useValue: new AccountRepository(db) },
         { provide: SITE_KEYRING, useValue: deps.keyring },
+        { provide: SITE_JOBS, useValue: deps.jobs ?? null },
         SiteSessionService,
         OAuthConnectService,
         CredentialsLoginService,

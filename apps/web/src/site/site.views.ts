@@ -14,38 +14,23 @@ export interface ServiceCard {
   connected?: boolean;
 }
 
-export interface ConnectionCard {
-  id: string;
-  service: string;
-  serviceName: string;
-  account: string;
-  status: 'ok' | 'needs_reauth' | 'disabled' | 'error';
-  lastListedAt: Date | null;
-  connectedAt: Date;
-  reconnectable: boolean;
-}
-
 const AUTH_LABEL: Readonly<Record<ServiceCard['authKind'], string>> = {
   oauth2: 'Sign in with the service (OAuth)',
   credentials: 'Username and password',
   path: 'A folder on this server',
 };
 
-const STATUS_LABEL: Readonly<Record<ConnectionCard['status'], string>> = {
-  ok: 'OK',
-  needs_reauth: 'Needs re-authorization',
-  disabled: 'Disabled',
-  error: 'Error',
-};
-
-function roles(s: ServiceCard): string {
+export function roles(s: Pick<ServiceCard, 'supplies' | 'receives'>): string {
   if (s.supplies && s.receives) return 'Sends and receives activities';
   if (s.supplies) return 'Sends activities';
   if (s.receives) return 'Receives activities';
   return 'Not syncing';
 }
 
-function connectButton(s: ServiceCard, label: string): SafeHtml {
+export function connectButton(
+  s: Pick<ServiceCard, 'id' | 'name' | 'connectable' | 'connected'>,
+  label: string,
+): SafeHtml {
   if (s.connected === true) return html`<a href="/dashboard">Connected</a>`;
   if (s.connectable) return html`<a class="button" href="/connect/${s.id}">${label} ${s.name}</a>`;
   return html`<span class="muted">Set up by the operator of this hub</span>`;
@@ -64,7 +49,8 @@ export function renderLanding(input: { services: ServiceCard[]; signedIn: boolea
           ? html`<p><a class="button primary" href="/dashboard">Go to your dashboard</a></p>`
           : html`<p>
               There is no password to create: <strong>connect a service to start</strong>. Connecting another service
-              later adds it to the same account.
+              later adds it to the same account. Set a password in your settings?
+              <a href="/login">Sign in with email</a>.
             </p>`
       }
     </section>
@@ -92,67 +78,10 @@ export function renderLanding(input: { services: ServiceCard[]; signedIn: boolea
   return layout({ title: 'Sync your fitness activities', signedIn: input.signedIn, csrfToken: input.csrfToken, main });
 }
 
-function formatTime(at: Date | null): SafeHtml {
+export function formatTime(at: Date | null): SafeHtml {
   if (at === null) return html`<span class="muted">not yet</span>`;
   const iso = at.toISOString();
   return html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
-}
-
-export function renderDashboard(input: {
-  connections: ConnectionCard[];
-  available: ServiceCard[];
-  csrfToken: string;
-  notice?: string;
-}): string {
-  const main = html` <h1>Your services</h1>
-    ${input.notice === undefined ? '' : html`<p class="notice" role="status">${input.notice}</p>`}
-    <ul class="cards">
-      ${input.connections.map(
-        (c) =>
-          html`<li class="card connection" data-connection="${c.service}">
-            <h2>${c.serviceName}</h2>
-            <p class="account">${c.account}</p>
-            <dl class="facts">
-              <dt>Status</dt>
-              <dd><span class="status status-${c.status}">${STATUS_LABEL[c.status]}</span></dd>
-              <dt>Last checked</dt>
-              <dd>${formatTime(c.lastListedAt)}</dd>
-              <dt>Connected</dt>
-              <dd>${formatTime(c.connectedAt)}</dd>
-            </dl>
-            <div class="actions">
-              ${
-                c.status === 'needs_reauth' && c.reconnectable
-                  ? html`<a class="button primary" href="/connect/${c.service}">Reauthorize</a>`
-                  : ''
-              }
-              <form method="post" action="/connections/${c.id}/disconnect" class="inline">
-                <input type="hidden" name="_csrf" value="${input.csrfToken}" />
-                <button type="submit" class="danger">Disconnect ${c.serviceName}</button>
-              </form>
-            </div>
-          </li>`,
-      )}
-    </ul>
-    ${input.connections.length === 1 ? html`<p class="muted">Disconnecting your only service deletes your Tributary account.</p>` : ''}
-    ${
-      input.available.length === 0
-        ? ''
-        : html`<section aria-labelledby="more-title">
-            <h2 id="more-title">Connect more services</h2>
-            <ul class="cards">
-              ${input.available.map(
-                (s) =>
-                  html`<li class="card" data-service="${s.id}">
-                    <h3>${s.name}</h3>
-                    <p class="muted">${roles(s)}</p>
-                    <p>${connectButton(s, 'Connect')}</p>
-                  </li>`,
-              )}
-            </ul>
-          </section>`
-    }`;
-  return layout({ title: 'Dashboard', signedIn: true, section: 'dashboard', csrfToken: input.csrfToken, main });
 }
 
 export function renderErrorPage(input: { title: string; message: string; status: number }): string {

@@ -28,16 +28,25 @@ export interface SyncNowResult {
 export class SyncNowService {
   constructor(private readonly deps: SyncNowDependencies) {}
 
-  async request(userId: string): Promise<SyncNowResult> {
-    const { users, syncRuns, jobs } = this.deps;
+  /** Seconds until "Sync now" is accepted again (0 = now); the dashboard shows it next to the button. */
+  async cooldownRemaining(userId: string): Promise<number> {
     const now = this.deps.now?.() ?? new Date();
-    const user = await users.findById(userId);
+    const user = await this.deps.users.findById(userId);
     if (user === undefined) throw new NotFoundError('user', userId);
-    const [latest] = await syncRuns.listRecent(userId, 1);
+    const [latest] = await this.deps.syncRuns.listRecent(userId, 1);
     const anchors = [user.last_sync_at, latest?.trigger === 'manual' ? latest.queued_at : null];
     const cooldownMs = this.deps.cooldownSeconds * 1000;
     const waitMs = Math.max(0, ...anchors.map((at) => (at === null ? 0 : at.getTime() + cooldownMs - now.getTime())));
-    if (waitMs > 0) throw new SyncNowCooldownError(Math.ceil(waitMs / 1000));
+    return Math.ceil(waitMs / 1000);
+  }
+
+  async request(userId: string): Promise<SyncNowResult> {
+    const { users, syncRuns, jobs } = this.deps;
+    const now = this.deps.now?.() ?? new Date();
+    const wait = await this.cooldownRemaining(userId);
+    if (wait > 0) throw new SyncNowCooldownError(wait);
+    const user = await users.findById(userId);
+    if (user === undefined) throw new NotFoundError('user', userId);
 
     const exhaustive = isLongSyncGap(user.last_sync_at, now);
     const { run, created } = await syncRuns.enqueue(userId, { trigger: 'manual', exhaustive });

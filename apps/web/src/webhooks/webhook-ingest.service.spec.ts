@@ -17,6 +17,7 @@ function fakes() {
       },
     },
     syncErrors: { record: () => Promise.reject(new TypeError('not expected')) },
+    ledger: { isOwnUpload: (_userId, _connectionId, remoteId) => Promise.resolve(remoteId === 'ours-1') },
     jobs: {
       enqueue: (item, options) => {
         enqueued.push({ item, options });
@@ -46,6 +47,15 @@ describe(WebhookIngestService.name, () => {
         options: { delayMs: 30_000 + WEBHOOK_FOLLOW_UP_DELAY_MS },
       },
     ]);
+  });
+
+  it("should neither sync nor follow up the event announcing the hub's own upload", async () => {
+    const { sut, enqueued, triggered } = fakes();
+    await expect(
+      sut.ingest('strava', [{ externalUserId: '42', kind: 'activity_created', objectId: 'ours-1' }]),
+    ).resolves.toEqual({ matched: 1, ignored: 0 });
+    expect(triggered).toEqual([]);
+    expect(enqueued).toEqual([]);
   });
 
   it('should sync without a follow-up for a change notice that names no activity', async () => {

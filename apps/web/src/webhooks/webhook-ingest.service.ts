@@ -1,6 +1,6 @@
 import { type Logger } from '@tributary/common';
 import { type WebhookEvent } from '@tributary/connectors';
-import { type ConnectionRepository, type SyncErrorRepository } from '@tributary/db';
+import { type ConnectionLedgerRepository, type ConnectionRepository, type SyncErrorRepository } from '@tributary/db';
 import { JobName, SyncPriority, type JobService } from '@tributary/queue';
 import { makeSyncError } from '@tributary/sync';
 
@@ -13,6 +13,7 @@ export const WEBHOOK_FOLLOW_UP_DELAY_MS = 2 * 60_000;
 export interface WebhookIngestDependencies {
   connections: Pick<ConnectionRepository, 'findByServiceAccount' | 'setStatus' | 'setTriggerPartialSync'>;
   syncErrors: Pick<SyncErrorRepository, 'record'>;
+  ledger: Pick<ConnectionLedgerRepository, 'isOwnUpload'>;
   jobs: Pick<JobService, 'enqueue'>;
   logger: Logger;
   /** A webhook's sync waits this long so a burst of events (a bulk upload) becomes one sync. */
@@ -61,6 +62,15 @@ export class WebhookIngestService {
       case 'activity_created':
       case 'activity_updated':
       case 'changed':
+        // Every copy the hub uploads comes back as a "created" event; syncing for it would only list what we know.
+        if (
+          event.kind === 'activity_created' &&
+          event.objectId !== undefined &&
+          (await this.deps.ledger.isOwnUpload(userId, connectionId, event.objectId))
+        ) {
+          log.debug({ objectId: event.objectId }, 'event announces our own upload; no sync needed');
+          return;
+        }
         await connections.setTriggerPartialSync(userId, connectionId, true);
         await jobs.enqueue(
           { name: JobName.SyncUser, data: { userId, trigger: 'webhook' } },

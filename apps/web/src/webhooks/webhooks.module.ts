@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type Logger } from '@tributary/common';
 import { type AppConfig } from '@tributary/config';
 import { ConnectorRegistry, UnlimitedRateLimiter, createConnectors } from '@tributary/connectors';
-import { ConnectionRepository, SyncErrorRepository, type Database } from '@tributary/db';
+import { ConnectionLedgerRepository, ConnectionRepository, SyncErrorRepository, type Database } from '@tributary/db';
 import { type JobService } from '@tributary/queue';
 import { type RateWindow, SourceRateLimiter } from './source-rate-limiter.util';
 import { WebhookIngestService } from './webhook-ingest.service';
@@ -36,6 +36,7 @@ export class WebhooksModule {
       // Credentials are never read here, so no keyring.
       connections: new ConnectionRepository(deps.database.db, null),
       syncErrors: new SyncErrorRepository(deps.database.db),
+      ledger: new ConnectionLedgerRepository(deps.database.db),
       jobs: deps.jobs,
       logger: settings.logger,
       debounceMs: deps.config.worker.webhookDebounceSeconds * 1000,

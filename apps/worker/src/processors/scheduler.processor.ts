@@ -23,7 +23,7 @@ export class SchedulerProcessor {
     }
   }
 
-  @OnJob({ name: JobName.ScheduleSyncs, queue: QueueName.Maintenance })
+  @OnJob({ name: JobName.ScheduleSyncs, queue: QueueName.Scheduler })
   async scheduleSyncs(): Promise<JobStatus> {
     if (this.scheduler === undefined) throw new ConfigError('The scheduler needs a database; none was given');
     await this.scheduler.run(new Date());

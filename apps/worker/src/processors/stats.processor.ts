@@ -1,43 +1,39 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Logger } from '@tributary/common';
-import { JobName, JobService, JobStatus, OnJob, QueueName } from '@tributary/queue';
+import { ConfigError } from '@tributary/common';
+import { StatsRepository } from '@tributary/db';
+import { JobName, JobStatus, OnJob, QueueName } from '@tributary/queue';
+import { StatsCronService } from '../stats/stats-cron.service';
+import { StatsSourcesRepository } from '../stats/stats-sources.repository';
 import { WORKER_DEPS } from '../worker.tokens';
 import { type WorkerDependencies } from '../worker.module';
 
-/** What the stats job writes; the StatsRepository of @tributary/db satisfies it. */
+/** Something samples can be written to one at a time; the StatsRepository of @tributary/db satisfies it. */
 export interface StatsSink {
   record(metric: string, value: number, labels?: Record<string, string>, ts?: Date): Promise<void>;
 }
 
-/**
- * The periodic stats job (tapiriik's stats_cron): samples queue depth and how long the oldest waiting job has been
- * waiting, the figure behind "queued, approx. N minutes" and the diagnostics load graphs.
- */
+/** Runs the cluster's stats job (a BullMQ job scheduler, every STATS_CRON_EVERY_MS); see StatsCronService. */
 @Injectable()
 export class StatsProcessor {
-  private readonly jobs: JobService;
-  private readonly stats: StatsSink;
-  private readonly logger: Logger;
+  private readonly cron?: StatsCronService;
 
   constructor(@Inject(WORKER_DEPS) deps: WorkerDependencies) {
-    this.jobs = deps.jobs;
-    this.stats = deps.stats;
-    this.logger = deps.logger;
+    if (deps.database !== undefined) {
+      this.cron = new StatsCronService({
+        sources: new StatsSourcesRepository(deps.database.db),
+        stats: new StatsRepository(deps.database.db),
+        jobs: deps.jobs,
+        logger: deps.logger.child({ component: 'stats' }),
+        options: deps.config.stats,
+      });
+    }
   }
 
-  @OnJob({ name: JobName.StatsCron, queue: QueueName.Maintenance })
-  async sampleQueues(): Promise<JobStatus> {
-    const at = new Date();
-    for (const queue of Object.values(QueueName)) {
-      const counts = await this.jobs.counts(queue);
-      const labels = { queue };
-      await this.stats.record('queue_waiting', counts.waiting, labels, at);
-      await this.stats.record('queue_active', counts.active, labels, at);
-      await this.stats.record('queue_delayed', counts.delayed, labels, at);
-      await this.stats.record('queue_failed', counts.failed, labels, at);
-      await this.stats.record('queue_oldest_waiting_ms', counts.oldestWaitingMs ?? 0, labels, at);
-      this.logger.info({ queue, ...counts }, 'queue stats sampled');
-    }
+  @OnJob({ name: JobName.StatsCron, queue: QueueName.Stats })
+  async sample(): Promise<JobStatus> {
+    // Checked per job, not at boot: workers without the stats role construct this provider too.
+    if (this.cron === undefined) throw new ConfigError('The stats job needs a database; none was given');
+    await this.cron.run(new Date());
     return JobStatus.Success;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigError } from '@tributary/common';
 import { SyncRunRepository, UserRepository } from '@tributary/db';
-import { JobName, JobStatus, OnJob, QueueName } from '@tributary/queue';
+import { JobName, JobStatus, OnJob, QueueName, syncTimingFromConfig } from '@tributary/queue';
 import { SyncWatchdog } from '../scheduling/sync-watchdog.service';
 import { WORKER_DEPS } from '../worker.tokens';
 import { type WorkerDependencies } from '../worker.module';
@@ -13,7 +13,10 @@ export class WatchdogProcessor {
 
   constructor(@Inject(WORKER_DEPS) deps: WorkerDependencies) {
     if (deps.database !== undefined) {
+      const timing = syncTimingFromConfig(deps.config.worker);
       this.watchdog = new SyncWatchdog({
+        staleAfterMs: timing.staleHeartbeatMs,
+        staleListingAfterMs: timing.staleListingHeartbeatMs,
         users: new UserRepository(deps.database.db),
         syncRuns: new SyncRunRepository(deps.database.db),
         jobs: deps.jobs,
@@ -22,7 +25,7 @@ export class WatchdogProcessor {
     }
   }
 
-  @OnJob({ name: JobName.Watchdog, queue: QueueName.Maintenance })
+  @OnJob({ name: JobName.Watchdog, queue: QueueName.Watchdog })
   async recoverStaleRuns(): Promise<JobStatus> {
     if (this.watchdog === undefined) throw new ConfigError('The watchdog needs a database; none was given');
     await this.watchdog.run(new Date());

@@ -1,5 +1,6 @@
 import { type Activity, checkSanity, cleanStats, withInferredFlags } from '@tributary/activity';
 import { type Logger, NotFoundError, RetryableError, describeError } from '@tributary/common';
+import { storeDownloadedOriginal } from '@tributary/archive';
 import { type ConnectorContext, type JsonObject, type ServiceConnector } from '@tributary/connectors';
 import {
   type ConnectionView,
@@ -68,8 +69,8 @@ export class SyncLeaseLostError extends RetryableError {
 }
 
 /**
- * Connection rows name services in the database's kebab-case (`garmin-connect`, the column's CHECK), connectors and
- * the sync core in snake_case (`garmin_connect`); both spellings of a row resolve to the connector.
+ * Connection rows store the canonical connector id (`garmin_connect`). Rows written before the service CHECK allowed
+ * underscores may still say `garmin-connect`; both spellings resolve to the connector.
  */
 export function connectorIdOf(service: string): string {
   return service.replace(/-/g, '_');
@@ -145,6 +146,8 @@ class RunState {
   failures = 0;
   deferred = 0;
   leaseLost = false;
+  /** Records must be stamped seen: an exhaustive sync deletes those it did not see (see ActivityRecordRepository). */
+  markSeen = false;
   /** Downloads by listing, so an activity fetched to find its zone is not fetched again for its upload. */
   readonly downloads = new Map<string, Activity>();
   readonly failedDownloads = new Map<string, string>();
@@ -197,10 +200,15 @@ export class SyncUserService {
     };
     const timer = setInterval(() => void beat(), this.options.heartbeatIntervalMs);
     timer.unref();
+    const startedAt = performance.now();
+    const observe = (status: string): void =>
+      this.deps.metrics?.syncFinished({ trigger: request.trigger, status, durationMs: performance.now() - startedAt });
     try {
       const result = await this.sync(request, run, state, beat, log, user.next_sync_exhaustive);
+      observe(result.status);
       return result;
     } catch (err) {
+      observe('error');
       state.addError({ code: 'sync_failed', message: describeError(err).slice(0, 1000) });
       await repos.syncRuns
         .finish(request.userId, run.id, { status: 'failed', counts: state.counts, errors: state.errors })
@@ -258,6 +266,7 @@ export class SyncUserService {
     }
     const forcing = await repos.syncErrors.countForcingExhaustive(userId);
     const exhaustive = request.exhaustive === true || userWantsExhaustive || forcing > 0;
+    state.markSeen = exhaustive;
     const settings = await repos.users.getSettings(userId);
     const flows = await repos.exclusions.listFlowExceptions(userId);
     const blocked = new Set(
@@ -304,6 +313,7 @@ export class SyncUserService {
 
     // Merge and plan (§2.4–2.6).
     await phase('planning', 0.3);
+    await this.applyKnownZones(userId, listings, state);
     const ours = await this.deps.failures.listUploadedKeys(userId);
     const exclusions = (await repos.exclusions.listActiveForUser(userId)).map((x): ExclusionRecord => ({
       connectionId: x.connection_id,
@@ -526,6 +536,23 @@ export class SyncUserService {
     return USER_EXCEPTION_RULES[failure.type].intervention ?? null;
   }
 
+  /** Zones settled by an earlier sync go on this sync's zoneless listings of the same copies (in place). */
+  private async applyKnownZones(userId: string, listings: ListedActivity[], state: RunState): Promise<void> {
+    const zoneless = listings.filter((l) => l.summary.timezone === undefined && l.startPosition === undefined);
+    if (zoneless.length === 0) return;
+    const known = await this.deps.repos.activities.knownZones(
+      userId,
+      zoneless.map((l) => ({ connectionId: l.connectionId, remoteId: l.summary.remoteId })),
+    );
+    if (known.size === 0) return;
+    listings.forEach((l, i) => {
+      const zone = known.get(`${l.connectionId} ${l.summary.remoteId}`);
+      if (zone === undefined || l.summary.timezone !== undefined || l.startPosition !== undefined) return;
+      listings[i] = { ...l, summary: { ...l.summary, timezone: zone } };
+      state.bump('timezones_remembered');
+    });
+  }
+
   /**
    * Listings without a zone (Garmin's UTC times, files) and no user fallback would leave the activity `tz_unknown`
    * forever, although the file knows where it was recorded. Those activities are downloaded now (the copy is reused
@@ -569,19 +596,23 @@ export class SyncUserService {
   ): Promise<void> {
     const { repos } = this.deps;
     const a = plan.activity;
-    const record = await repos.activities.upsert(userId, {
-      uid: plan.activityKey,
-      uids: a.uids,
-      externalIds: a.externalIds,
-      startAt: new Date(a.start),
-      endAt: a.end === undefined ? null : new Date(a.end),
-      timezone: a.timezone ?? null,
-      type: a.type,
-      name: a.name ?? null,
-      distance: a.distance ?? null,
-      private: a.private,
-      stationary: a.stationary ?? null,
-    });
+    const record = await repos.activities.upsert(
+      userId,
+      {
+        uid: plan.activityKey,
+        uids: a.uids,
+        externalIds: a.externalIds,
+        startAt: new Date(a.start),
+        endAt: a.end === undefined ? null : new Date(a.end),
+        timezone: a.timezone ?? null,
+        type: a.type,
+        name: a.name ?? null,
+        distance: a.distance ?? null,
+        private: a.private,
+        stationary: a.stationary ?? null,
+      },
+      { markSeen: state.markSeen },
+    );
     const uploads: Extract<DestinationDecision, { kind: 'upload' }>[] = [];
     for (const d of plan.destinations) {
       const presence = this.presenceFor(d, plan);
@@ -594,6 +625,7 @@ export class SyncUserService {
     if (live.length === 0) return;
 
     const downloaded = await this.download(userId, plan, byId, state);
+    if (!('failure' in downloaded)) await this.keepOriginal(userId, record.id, downloaded, a.timezone);
     const fail = async (d: (typeof live)[number], failure: ClassifiedFailure): Promise<void> =>
       this.recordUploadFailure(userId, plan, record.id, byId.get(d.connectionId)!, failure, failureIndex, state);
     if ('failure' in downloaded) {
@@ -670,6 +702,21 @@ export class SyncUserService {
       state: 'excluded',
       reasonCode: reason,
     });
+  }
+
+  /** Archives the downloaded file for downloads and exports; failing only costs a later re-fetch, never the sync. */
+  private async keepOriginal(
+    userId: string,
+    recordId: string,
+    downloaded: { activity: Activity; sourceId: string },
+    zone: string | undefined,
+  ): Promise<void> {
+    try {
+      const { originals } = this.deps.repos;
+      await storeDownloadedOriginal(originals, userId, recordId, downloaded.sourceId, downloaded.activity, zone);
+    } catch (err) {
+      this.logger.warn({ err, userId, recordId }, 'could not store the original file');
+    }
   }
 
   /** §2.7: the best source first, falling back to the next one when a download fails or the file is not sane. */
@@ -795,6 +842,7 @@ export class SyncUserService {
     });
     await repos.ledger.addSynchronizedUids(userId, dest.row.id, keysToRecordAfterUpload(plan.activity, dest.state));
     state.bump(fresh ? 'uploaded' : 'already_uploaded');
+    if (fresh) this.deps.metrics?.activitySynced(dest.connector.id);
   }
 
   private async recordUploadFailure(
@@ -891,7 +939,8 @@ export class SyncUserService {
       const listedAt = new Date(context.startedAt);
       for (const conn of context.connections) {
         if (!conn.listed) continue;
-        await repos.connections.markListed(userId, conn.row.id, listedAt);
+        // A webhook that arrived during this run keeps its trigger (its job was dropped while this one ran).
+        await repos.connections.markListed(userId, conn.row.id, listedAt, run.started_at ?? undefined);
         // The checkpoint skips what it covers next time, so it may only move once all of that went through.
         if (conn.checkpoint !== undefined && state.failures === 0 && state.deferred === 0) {
           await repos.connections.updateConfig(userId, conn.row.id, conn.checkpoint);

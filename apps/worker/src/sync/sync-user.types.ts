@@ -1,4 +1,4 @@
-import { type Logger } from '@tributary/common';
+import { type Logger, type SyncMetricsSink } from '@tributary/common';
 import { type ConnectorRegistry } from '@tributary/connectors';
 import { type Repositories, type SyncRunCounts, type SyncRunErrorEntry } from '@tributary/db';
 import { type SyncTrigger } from '@tributary/queue';
@@ -7,7 +7,7 @@ import { type SyncFailuresRepository } from './sync-failures.repository';
 
 export type SyncRepositories = Pick<
   Repositories,
-  'users' | 'connections' | 'activities' | 'ledger' | 'syncRuns' | 'syncErrors' | 'exclusions'
+  'users' | 'connections' | 'activities' | 'originals' | 'ledger' | 'syncRuns' | 'syncErrors' | 'exclusions'
 >;
 
 export interface SyncUserOptions {
@@ -39,6 +39,8 @@ export interface SyncUserDependencies {
   options?: Partial<SyncUserOptions>;
   /** The clock, epoch ms; tests move it to pass retry backoffs. */
   now?: () => number;
+  /** Prometheus hooks: sync durations and activities synced per destination. */
+  metrics?: SyncMetricsSink;
 }
 
 export interface SyncUserRequest {

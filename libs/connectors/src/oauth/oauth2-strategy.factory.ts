@@ -34,8 +34,10 @@ export function createOAuth2Strategy(connector: ServiceConnector, options: OAuth
       state: options.state ?? false,
       store: options.store,
       skipUserProfile: true,
+      passReqToCallback: true,
     },
     (
+      req: { query?: Record<string, unknown> },
       accessToken: string,
       refreshToken: string,
       params: JsonObject,
@@ -43,10 +45,15 @@ export function createOAuth2Strategy(connector: ServiceConnector, options: OAuth
       done: OAuth2Strategy.VerifyCallback,
     ) => {
       try {
+        // Strava reports what the user actually granted (they may untick scopes) on the redirect, not in the token
+        // response; the connector checks it either way.
+        const granted = req.query?.scope;
+        const withScope =
+          params.scope === undefined && typeof granted === 'string' ? { ...params, scope: granted } : params;
         const account: AuthorizedAccount = complete(
           accessToken,
           refreshToken === '' ? undefined : refreshToken,
-          params,
+          withScope,
         );
         done(null, { service: connector.id, ...account });
       } catch (err) {

@@ -1,5 +1,5 @@
 import { type Redis } from 'ioredis';
-import { UnavailableError, ValidationError } from '@tributary/common';
+import { type RateBudgetEvent, UnavailableError, ValidationError } from '@tributary/common';
 import { RateLimitedError } from '../errors/connector.error';
 import { type AcquireOptions, type RateBucket, type RateLimiter, sleep } from './rate-limiter';
 
@@ -25,7 +25,10 @@ local function save(key, tokens, blocked, win, now)
 end
 `;
 
-/** KEYS: buckets; ARGV: cost, then capacity and window per bucket. Returns {waitMs, index of the slowest bucket}. */
+/**
+ * KEYS: buckets; ARGV: cost, then capacity and window per bucket. Returns {waitMs, index of the slowest bucket,
+ * whole tokens left in each bucket} (left after taking, or as they are when the caller must wait).
+ */
 const ACQUIRE = `${CLOCK}${REFILL}
 local cost = tonumber(ARGV[1])
 local wait, slowest = 0, 0
@@ -39,12 +42,22 @@ for i = 1, #KEYS do
   if tokens < cost then w = math.max(w, math.ceil((cost - tokens) * win / cap)) end
   if w > wait then wait, slowest = w, i end
 end
-if wait > 0 then return { wait, slowest } end
-for i = 1, #KEYS do save(KEYS[i], state[i][1] - cost, state[i][2], state[i][3], now) end
-return { 0, 0 }
+local result = { wait, slowest }
+for i = 1, #KEYS do
+  local left = state[i][1]
+  if wait == 0 then
+    left = left - cost
+    save(KEYS[i], left, state[i][2], state[i][3], now)
+  end
+  result[i + 2] = math.floor(math.max(0, left))
+end
+return result
 `;
 
-/** KEYS[1]: bucket; ARGV: capacity, window, remaining (provider's count), resetInMs (0 = unknown). */
+/**
+ * KEYS[1]: bucket; ARGV: capacity, window, remaining (provider's count), resetInMs (0 = unknown). Returns the whole
+ * tokens left.
+ */
 const OBSERVE = `${CLOCK}${REFILL}
 local cap, win = tonumber(ARGV[1]), tonumber(ARGV[2])
 local remaining, resetIn = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -52,7 +65,7 @@ local tokens, blocked = load(KEYS[1], cap, win, now)
 if remaining < tokens then tokens = math.max(0, remaining) end
 if remaining <= 0 and resetIn > 0 then blocked = math.max(blocked, now + resetIn) end
 save(KEYS[1], tokens, blocked, win, now)
-return 1
+return math.floor(tokens)
 `;
 
 /** KEYS: buckets; ARGV: delayMs, then capacity and window per bucket. */
@@ -70,6 +83,11 @@ export interface RedisRateLimiterOptions {
   /** Key prefix; tests use a unique one per run. */
   prefix?: string;
   defaultMaxWaitMs?: number;
+  /**
+   * Metrics hook: the budget left in each app-wide (`global`) bucket after a call touched it. Per-user buckets are
+   * not reported (one series per user). Must not throw.
+   */
+  onBudget?: (event: RateBudgetEvent) => void;
 }
 
 /**
@@ -79,6 +97,9 @@ export interface RedisRateLimiterOptions {
 export class RedisRateLimiter implements RateLimiter {
   private readonly prefix: string;
   private readonly defaultMaxWaitMs: number;
+  private readonly onBudget?: (event: RateBudgetEvent) => void;
+  /** Which service each bucket paces, as seen in `acquire`; `observe` does not name one. */
+  private readonly bucketServices = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
@@ -86,14 +107,18 @@ export class RedisRateLimiter implements RateLimiter {
   ) {
     this.prefix = options.prefix ?? 'tributary:ratelimit:';
     this.defaultMaxWaitMs = options.defaultMaxWaitMs ?? 30_000;
+    this.onBudget = options.onBudget;
   }
 
   async acquire(buckets: readonly RateBucket[], options: AcquireOptions): Promise<void> {
     if (buckets.length === 0) return;
     for (const b of buckets) validate(b);
     const deadline = Date.now() + (options.maxWaitMs ?? this.defaultMaxWaitMs);
+    // Global buckets only: per-user keys are unbounded and never reported.
+    for (const b of buckets) if (b.scope === 'global') this.bucketServices.set(b.key, options.service);
     for (;;) {
-      const [waitMs, slowest] = await this.run(ACQUIRE, buckets, ['1']);
+      const [waitMs, slowest, tokens] = await this.run(ACQUIRE, buckets, ['1']);
+      buckets.forEach((b, i) => this.report(b, tokens[i]));
       if (waitMs <= 0) return;
       const left = deadline - Date.now();
       if (waitMs > left) {
@@ -107,11 +132,22 @@ export class RedisRateLimiter implements RateLimiter {
 
   async observe(bucket: RateBucket, remaining: number, resetInMs?: number): Promise<void> {
     validate(bucket);
-    await this.eval(
+    const left = await this.eval(
       OBSERVE,
       [this.prefix + bucket.key],
       [bucket.capacity, bucket.windowMs, Math.floor(remaining), Math.max(0, Math.ceil(resetInMs ?? 0))],
     );
+    this.report(bucket, typeof left === 'number' ? left : undefined);
+  }
+
+  private report(bucket: RateBucket, remaining: number | undefined): void {
+    if (this.onBudget === undefined || remaining === undefined || bucket.scope !== 'global') return;
+    const service = this.bucketServices.get(bucket.key) ?? bucket.key.split(':')[0] ?? bucket.key;
+    try {
+      this.onBudget({ service, bucket: bucket.key, remaining, capacity: bucket.capacity });
+    } catch {
+      // Metrics must never break a request.
+    }
   }
 
   async block(buckets: readonly RateBucket[], delayMs: number): Promise<void> {
@@ -120,7 +156,11 @@ export class RedisRateLimiter implements RateLimiter {
     await this.run(BLOCK, buckets, [String(Math.ceil(delayMs))]);
   }
 
-  private async run(script: string, buckets: readonly RateBucket[], head: string[]): Promise<[number, number]> {
+  private async run(
+    script: string,
+    buckets: readonly RateBucket[],
+    head: string[],
+  ): Promise<[number, number, (number | undefined)[]]> {
     const args = [...head];
     for (const b of buckets) args.push(String(b.capacity), String(b.windowMs));
     const result = await this.eval(
@@ -128,8 +168,11 @@ export class RedisRateLimiter implements RateLimiter {
       buckets.map((b) => this.prefix + b.key),
       args,
     );
-    if (Array.isArray(result)) return [Number(result[0]), Number(result[1])];
-    return [0, 0];
+    if (Array.isArray(result)) {
+      const left = buckets.map((_, i) => (result[i + 2] === undefined ? undefined : Number(result[i + 2])));
+      return [Number(result[0]), Number(result[1]), left];
+    }
+    return [0, 0, []];
   }
 
   private async eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {

@@ -14,6 +14,13 @@ export interface MergeResult {
   dropped: ConnectionView[];
 }
 
+export interface ReconnectResult {
+  /** Open connection-level errors (expired or revoked authorisation, listings that failed) now cleared. */
+  errorsCleared: number;
+  /** Temporary exclusions of activities at the connection, dropped so they are decided afresh. */
+  exclusionsRemoved: number;
+}
+
 export interface DisconnectResult {
   disconnected: boolean;
   /** The connection was the user's last, so the user (and everything of theirs) was deleted too. */
@@ -75,6 +82,52 @@ export class AccountRepository {
         .where('id', '=', intoUserId)
         .execute();
       return { moved, dropped };
+    });
+  }
+
+  /**
+   * After the user authorised an existing connection again (tapiriik cleared the `reauth` group then): the connection
+   * is usable, so what kept it out of syncs goes, and the user's next sync is exhaustive and due now, since listings
+   * failed for as long as the authorisation was broken. Connection-level errors are all cleared, not only the auth
+   * ones: a failure that persists is recorded again by that sync. Activity-level errors and permanent exclusions
+   * (a file the service rejected for good) stay. One transaction, scoped to the user's own connection.
+   */
+  async reconnected(userId: string, connectionId: string): Promise<ReconnectResult> {
+    if (!isUuid(userId) || !isUuid(connectionId)) throw new NotFoundError('connection', connectionId);
+    return this.db.transaction().execute(async (trx) => {
+      const owned = await trx
+        .selectFrom('connections')
+        .select('id')
+        .where('id', '=', connectionId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (owned === undefined) throw new NotFoundError('connection', connectionId);
+      const cleared = await trx
+        .updateTable('sync_errors')
+        .set({ cleared_at: sql<Date>`now()` })
+        .where('user_id', '=', userId)
+        .where('connection_id', '=', connectionId)
+        .where('scope', '=', 'connection')
+        .where('cleared_at', 'is', null)
+        .executeTakeFirst();
+      const removed = await trx
+        .deleteFrom('exclusions')
+        .where('connection_id', '=', connectionId)
+        .where('permanent', '=', false)
+        .executeTakeFirst();
+      await trx
+        .updateTable('connections')
+        .set({ status: 'ok', updated_at: sql<Date>`now()` })
+        .where('id', '=', connectionId)
+        .where('user_id', '=', userId)
+        .where('status', '=', 'needs_reauth')
+        .execute();
+      await trx
+        .updateTable('users')
+        .set({ next_sync_at: sql<Date>`now()`, next_sync_exhaustive: true })
+        .where('id', '=', userId)
+        .execute();
+      return { errorsCleared: Number(cleared.numUpdatedRows), exclusionsRemoved: Number(removed.numDeletedRows) };
     });
   }
 

@@ -138,6 +138,23 @@ export class ConnectionLedgerRepository {
     return res.numDeletedRows > 0n;
   }
 
+  /**
+   * Whether `remoteId` at this connection is a copy the hub uploaded itself: the service's webhook about it (Strava
+   * announces every upload) then needs no sync.
+   */
+  async isOwnUpload(userId: string, connectionId: string, remoteId: string): Promise<boolean> {
+    if (!isUuid(connectionId)) return false;
+    const row = await this.db
+      .selectFrom('uploaded_activities')
+      .select('id')
+      .where('connection_id', '=', connectionId)
+      .where('remote_id', '=', remoteId)
+      .where('state', '=', 'uploaded')
+      .where('connection_id', 'in', this.ownedConnection(userId, connectionId).select('id'))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async findUpload(userId: string, connectionId: string, uid: string): Promise<UploadedActivityRow | undefined> {
     if (!isUuid(connectionId)) return undefined;
     return this.db

@@ -29,7 +29,7 @@ export interface ConnectInput {
 }
 
 /** A connection without its ciphertext, for everything that does not talk to the service. */
-export type ConnectionView = Omit<ConnectionRow, 'credentials_ciphertext'>;
+export type ConnectionView = Omit<ConnectionRow, 'credentials_ciphertext' | 'trigger_partial_sync_at'>;
 
 /** Every column but the ciphertext: what `ConnectionView` holds. */
 export const CONNECTION_VIEW_COLUMNS = [
@@ -177,12 +177,24 @@ export class ConnectionRepository {
   }
 
   async setTriggerPartialSync(userId: string, connectionId: string, value: boolean): Promise<void> {
-    await this.update(userId, connectionId, { trigger_partial_sync: value });
+    await this.update(userId, connectionId, {
+      trigger_partial_sync: value,
+      trigger_partial_sync_at: value ? sql<Date>`now()` : null,
+    });
   }
 
-  /** After a successful listing: remember when, and consume the partial-sync trigger. */
-  async markListed(userId: string, connectionId: string, at: Date = new Date()): Promise<void> {
-    await this.update(userId, connectionId, { last_listed_at: at, trigger_partial_sync: false });
+  /**
+   * After a successful listing: remember when, and consume the partial-sync trigger. With `runStartedAt` (the sync
+   * run's start, database clock) a trigger raised after it is kept: the run may have listed before that event.
+   */
+  async markListed(userId: string, connectionId: string, at: Date = new Date(), runStartedAt?: Date): Promise<void> {
+    await this.update(userId, connectionId, {
+      last_listed_at: at,
+      trigger_partial_sync:
+        runStartedAt === undefined
+          ? false
+          : sql<boolean>`trigger_partial_sync AND trigger_partial_sync_at IS NOT NULL AND trigger_partial_sync_at >= ${runStartedAt}`,
+    });
   }
 
   /** Removes the connection and, by cascade, its synchronized UIDs, presence, exclusions and flow exceptions. */

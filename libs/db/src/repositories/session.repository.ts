@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { type DB, type SessionRow } from '../schema';
+import { type DB, type SessionRow, type UserRole } from '../schema';
 import { isUuid } from './pg-errors.util';
 
 /** A session as the web app sees it; the CSRF secret is the synchronizer token forms and scripts echo back. */
@@ -12,6 +12,11 @@ export interface SessionView {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  /**
+   * The signed-in user's role as of this request, for showing admin navigation; only findByToken reads it. Access
+   * checks read the role again themselves (AdminGuard), so a stale value here never grants anything.
+   */
+  userRole?: UserRole;
 }
 
 /** A new session: `token` goes into the cookie and nowhere else. */
@@ -78,11 +83,15 @@ export class SessionRepository {
     if (!TOKEN_SHAPE.test(token)) return undefined;
     const row = await this.db
       .selectFrom('sessions')
-      .selectAll()
-      .where('id', '=', hashSessionToken(token))
-      .where('expires_at', '>', sql<Date>`now()`)
+      .leftJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('sessions')
+      .select('users.role as user_role')
+      .where('sessions.id', '=', hashSessionToken(token))
+      .where('sessions.expires_at', '>', sql<Date>`now()`)
       .executeTakeFirst();
-    return row ? toView(row) : undefined;
+    if (row === undefined) return undefined;
+    const { user_role: role, ...session } = row;
+    return role === null ? toView(session) : { ...toView(session), userRole: role };
   }
 
   /** Sliding expiry: records activity and pushes the expiry out. */

@@ -7,7 +7,7 @@ describe('resolveSettings', () => {
     expect(sut).toEqual({
       ...DEFAULT_USER_SETTINGS,
       uploadDelaySeconds: 600,
-      notifications: { emailOnBlockingError: false, emailOnReauthNeeded: true },
+      notifications: { ...DEFAULT_USER_SETTINGS.notifications, emailOnBlockingError: false },
     });
   });
 

@@ -8,7 +8,7 @@ export const CONNECTION_STATUSES: readonly ConnectionStatus[] = ['ok', 'needs_re
 export interface ConnectionTable {
   id: Uuid;
   user_id: string;
-  /** Service key, e.g. `strava`, `garmin`, `dropbox`, `local-folder`. */
+  /** Canonical connector id: `strava`, `garmin_connect`, `dropbox`, `local_folder`. */
   service: string;
   /** The account id at the service (athlete id, Dropbox account id, folder path…). */
   external_user_id: string;
@@ -22,6 +22,8 @@ export interface ConnectionTable {
   status: ColumnType<ConnectionStatus, ConnectionStatus | undefined, ConnectionStatus>;
   /** Set by a webhook or poll: the next partial sync must list this connection. */
   trigger_partial_sync: Generated<boolean>;
+  /** When the trigger was last raised (database clock); a sync that started before it leaves the trigger set. */
+  trigger_partial_sync_at: Timestamp | null;
   last_listed_at: Timestamp | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;

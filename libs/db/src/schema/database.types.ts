@@ -1,6 +1,8 @@
+import { type ActivityOriginalTable } from './activity-original.table';
 import { type ActivityPresenceTable } from './activity-presence.table';
 import { type ActivityRecordTable } from './activity-record.table';
 import { type ConnectionTable } from './connection.table';
+import { type NotificationLogTable, type NotificationSecretTable } from './notification.table';
 import { type AuditLogTable, type StatsSampleTable } from './ops.table';
 import { type SessionTable } from './session.table';
 import {
@@ -19,6 +21,7 @@ export interface DB {
   connections: ConnectionTable;
   activity_records: ActivityRecordTable;
   activity_presence: ActivityPresenceTable;
+  activity_originals: ActivityOriginalTable;
   synchronized_uids: SynchronizedUidTable;
   uploaded_activities: UploadedActivityTable;
   sync_runs: SyncRunTable;
@@ -28,4 +31,6 @@ export interface DB {
   stats_samples: StatsSampleTable;
   audit_log: AuditLogTable;
   sessions: SessionTable;
+  notification_log: NotificationLogTable;
+  notification_secrets: NotificationSecretTable;
 }

@@ -13,15 +13,43 @@ export interface UserSettings {
   skipBefore: string | null;
   /** IANA zone used when an activity has no zone and no coordinates; null = guess from other activities. */
   timezoneFallback: string | null;
-  notifications: { emailOnBlockingError: boolean; emailOnReauthNeeded: boolean };
+  notifications: NotificationSettings;
 }
+
+/**
+ * What the hub tells a user when their sync is blocked (a reconnect needed, an account full…). Each error group is
+ * announced at most once per channel until it resolves. Validate user input with `parseNotificationSettings`.
+ */
+export interface NotificationSettings {
+  /** Master switch: off means no email and no webhook, whatever the flags below say. */
+  enabled: boolean;
+  /** Where emails go; null = the account's email address (no email is sent when both are missing). */
+  email: string | null;
+  /** Email about blocking errors other than a needed reconnect (account full, expired, locked…). */
+  emailOnBlockingError: boolean;
+  /** Email when a service needs the user to reconnect (its authorization was revoked or expired). */
+  emailOnReauthNeeded: boolean;
+  /** POST a signed JSON event here for every blocking error group; https (http only for localhost). */
+  webhookUrl: string | null;
+  /** Lets a user keep the URL while pausing deliveries. */
+  webhookEnabled: boolean;
+}
+
+export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
+  enabled: true,
+  email: null,
+  emailOnBlockingError: true,
+  emailOnReauthNeeded: true,
+  webhookUrl: null,
+  webhookEnabled: true,
+};
 
 export const DEFAULT_USER_SETTINGS: UserSettings = {
   autoSync: true,
   uploadDelaySeconds: 0,
   skipBefore: null,
   timezoneFallback: null,
-  notifications: { emailOnBlockingError: true, emailOnReauthNeeded: true },
+  notifications: DEFAULT_NOTIFICATION_SETTINGS,
 };
 
 export interface UserTable {
