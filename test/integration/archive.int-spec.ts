@@ -11,14 +11,14 @@ import {
 import { createLogger } from '@tributary/common';
 import { type Database } from '@tributary/db';
 import { decodeActivity, detectFormat } from '@tributary/formats';
-import { SyncFailuresRepository } from '../../apps/worker/src/sync/sync-failures.repository';
-import { SyncUserService } from '../../apps/worker/src/sync/sync-user.service';
 import { newActivityRecord, newUser } from './support/factories';
 import {
   type SandboxUser,
   type SandboxWorld,
   newStravaGarminUser,
   sandboxSpec,
+  sandboxSyncService,
+  seedRunAndRide,
   startSandboxWorld,
 } from './support/sandbox-users';
 import { createTestContext, type TestContext } from './support/test-db';
@@ -60,19 +60,12 @@ describe('@tributary/archive', () => {
     // A real sync: each activity is downloaded from its source for its upload, and the worker archives that file.
     u = await newStravaGarminUser(world, ctx, ctx.repos);
     const day = Date.now() - 4 * 24 * HOUR;
-    await world.control('POST', '/strava/activities', { athlete: u.athleteId, spec: sandboxSpec(day) });
-    await world.control('POST', '/garmin/activities', {
-      username: u.garminUser,
-      spec: sandboxSpec(day + 5 * HOUR, 'Ride'),
-      privacy: 'public',
+    await seedRunAndRide(world, u, day, 5 * HOUR);
+    const result = await sandboxSyncService(world, ctx).run({
+      userId: u.userId,
+      trigger: 'manual',
+      workerId: 'archive-test',
     });
-    const sync = new SyncUserService({
-      repos: ctx.repos,
-      failures: new SyncFailuresRepository(ctx.db),
-      connectors: world.registry,
-      logger,
-    });
-    const result = await sync.run({ userId: u.userId, trigger: 'manual', workerId: 'archive-test' });
     expect(result).toMatchObject({ status: 'succeeded', counts: { uploaded: 2 } });
     const records = await ctx.repos.activities.listForUser(u.userId);
     expect(records).toHaveLength(2);
@@ -106,13 +99,11 @@ describe('@tributary/archive', () => {
     const broken = Object.assign(Object.create(ctx.repos.originals) as typeof ctx.repos.originals, {
       put: () => Promise.reject(new TypeError('disk full')),
     });
-    const sync = new SyncUserService({
-      repos: { ...ctx.repos, originals: broken },
-      failures: new SyncFailuresRepository(ctx.db),
-      connectors: world.registry,
-      logger,
+    const result = await sandboxSyncService(world, ctx, { originals: broken }).run({
+      userId: v.userId,
+      trigger: 'manual',
+      workerId: 'archive-test',
     });
-    const result = await sync.run({ userId: v.userId, trigger: 'manual', workerId: 'archive-test' });
     expect(result).toMatchObject({ status: 'succeeded', counts: { uploaded: 1 } });
     expect(await ctx.repos.originals.list(v.userId)).toEqual([]);
   });

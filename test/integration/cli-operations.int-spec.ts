@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { strFromU8, unzipSync } from 'fflate';
 import { Redis } from 'ioredis';
-import { Keyring, createLogger } from '@tributary/common';
+import { Keyring } from '@tributary/common';
 import { JobName, QueueName, jobIdFor } from '@tributary/queue';
 import { Queue } from 'bullmq';
 import { runActivitiesList } from '../../apps/cli/src/activities.command';
@@ -17,8 +17,6 @@ import { runExport } from '../../apps/cli/src/export.command';
 import { buildProgram } from '../../apps/cli/src/program';
 import { SyncNotSucceededError, runSync } from '../../apps/cli/src/sync.command';
 import { runUsersList, runUsersRole } from '../../apps/cli/src/users.command';
-import { SyncFailuresRepository } from '../../apps/worker/src/sync/sync-failures.repository';
-import { SyncUserService } from '../../apps/worker/src/sync/sync-user.service';
 import { newActivityRecord, newUser, unique } from './support/factories';
 import {
   SANDBOX_DROPBOX_APP,
@@ -27,6 +25,8 @@ import {
   type SandboxWorld,
   newStravaGarminUser,
   sandboxSpec,
+  sandboxSyncService,
+  seedRunAndRide,
   startSandboxWorld,
 } from './support/sandbox-users';
 import { createTestContext, testDatabaseUrl, type TestContext } from './support/test-db';
@@ -77,19 +77,10 @@ describe('tributary operations CLI', () => {
 
     u = await newStravaGarminUser(world, ctx, ctx.repos);
     const day = Date.now() - 6 * 24 * HOUR;
-    await world.control('POST', '/strava/activities', { athlete: u.athleteId, spec: sandboxSpec(day) });
-    await world.control('POST', '/garmin/activities', {
-      username: u.garminUser,
-      spec: sandboxSpec(day + 7 * HOUR, 'Ride'),
-      privacy: 'public',
-    });
-    const sync = new SyncUserService({
-      repos: ctx.repos,
-      failures: new SyncFailuresRepository(ctx.db),
-      connectors: world.registry,
-      logger: createLogger({ level: 'silent' }),
-    });
-    expect(await sync.run({ userId: u.userId, trigger: 'manual', workerId: 'cli-test' })).toMatchObject({
+    await seedRunAndRide(world, u, day, 7 * HOUR);
+    expect(
+      await sandboxSyncService(world, ctx).run({ userId: u.userId, trigger: 'manual', workerId: 'cli-test' }),
+    ).toMatchObject({
       status: 'succeeded',
     });
     // Recorded at Strava after the sync: the hub does not know it yet, and Garmin lacks it.
@@ -289,6 +280,11 @@ describe('tributary operations CLI', () => {
       opts,
     ).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/no such user/) as unknown });
+    // A usage error of a subcommand (commander's own) is a 2 as well, not commander's default 1.
+    const usage = await exec(process.execPath, [...cli, 'sync'], opts).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing required argument/) as unknown });
     const ok = await exec(process.execPath, [...cli, 'users', 'list', '--json'], opts);
     expect((JSON.parse(ok.stdout) as { id: string }[]).some((x) => x.id === u.userId)).toBe(true);
   });

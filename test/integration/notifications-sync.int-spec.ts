@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplicationContext } from '@nestjs/common';
 import { Keyring, PermanentError, connectRedis, createLogger, type RedisConnection } from '@tributary/common';
@@ -8,13 +8,17 @@ import { JobName, JobService, QueueName } from '@tributary/queue';
 import { type SandboxHandle, startSandbox } from '../../apps/sandbox/src';
 import { verifyWebhookSignature } from '../../apps/worker/src/notifications/webhook-signature.util';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
-import { newUser } from './support/factories';
 import { SmtpSink, WebhookReceiver, decodeQuotedPrintable } from './support/notification-sinks';
+import {
+  SANDBOX_DROPBOX_APP,
+  SANDBOX_STRAVA_APP,
+  type SandboxControl,
+  newSandboxAccounts,
+  sandboxControl,
+} from './support/sandbox-users';
 import { createTestContext, type TestContext } from './support/test-db';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const STRAVA_APP = { clientId: '12345', clientSecret: 'sandbox-strava-secret' };
-const DROPBOX_APP = { clientId: 'sandbox-dropbox-key', clientSecret: 'sandbox-dropbox-secret' };
 const PUBLIC_URL = 'https://tributary.example.test';
 
 /**
@@ -24,6 +28,7 @@ const PUBLIC_URL = 'https://tributary.example.test';
  */
 describe('notifications after a real sync', () => {
   let sb: SandboxHandle;
+  let control: SandboxControl;
   let ctx: TestContext;
   let repos: Repositories;
   let redis: RedisConnection;
@@ -33,17 +38,6 @@ describe('notifications after a real sync', () => {
   let smtp: SmtpSink;
   let receiver: WebhookReceiver;
   let app: INestApplicationContext;
-
-  async function control<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${sb.urls.control}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new TypeError(`control ${method} ${route}: ${res.status} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
 
   async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -60,6 +54,7 @@ describe('notifications after a real sync', () => {
 
   beforeAll(async () => {
     sb = await startSandbox({ port: 0 });
+    control = sandboxControl(sb);
     smtp = new SmtpSink();
     receiver = new WebhookReceiver();
     await Promise.all([smtp.start(), receiver.start()]);
@@ -74,13 +69,13 @@ describe('notifications after a real sync', () => {
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       SMTP_FROM: 'Tributary <hub@example.test>',
       STRAVA_BASE_URL: sb.urls.strava,
-      STRAVA_CLIENT_ID: STRAVA_APP.clientId,
-      STRAVA_CLIENT_SECRET: STRAVA_APP.clientSecret,
+      STRAVA_CLIENT_ID: SANDBOX_STRAVA_APP.clientId,
+      STRAVA_CLIENT_SECRET: SANDBOX_STRAVA_APP.clientSecret,
       DROPBOX_BASE_URL: sb.urls.dropboxApi,
       DROPBOX_CONTENT_URL: sb.urls.dropboxContent,
       DROPBOX_NOTIFY_URL: sb.urls.dropboxNotify,
-      DROPBOX_CLIENT_ID: DROPBOX_APP.clientId,
-      DROPBOX_CLIENT_SECRET: DROPBOX_APP.clientSecret,
+      DROPBOX_CLIENT_ID: SANDBOX_DROPBOX_APP.clientId,
+      DROPBOX_CLIENT_SECRET: SANDBOX_DROPBOX_APP.clientSecret,
     });
     ctx = createTestContext();
     // The worker must read the credentials, so they are stored under its keyring.
@@ -112,56 +107,26 @@ describe('notifications after a real sync', () => {
   });
 
   it('should email and call the webhook once for a revoked connection, across two syncs', async () => {
-    const user = await newUser(ctx.db);
-    const tag = randomBytes(4).toString('hex');
-    const strava = await control<{ athlete: { id: number }; token: Record<string, string | number> }>(
-      'POST',
-      '/strava/athletes',
-      // A random athlete id: suites running in parallel each start a sandbox but share the database.
-      { id: randomInt(100_000_000, 2_000_000_000), firstname: `n${tag}`, token: {} },
-    );
-    const dropbox = await control<{ accountId: string; token: Record<string, string | number> }>(
-      'POST',
-      '/dropbox/accounts',
-      { token: { offline: true } },
-    );
-    const stravaConnection = await repos.connections.connect(user.id, {
-      service: 'strava',
-      externalUserId: String(strava.athlete.id),
-      credentials: {
-        accessToken: strava.token.access_token,
-        refreshToken: strava.token.refresh_token,
-        expiresAt: strava.token.expires_at,
-      },
-    });
-    await repos.connections.connect(user.id, {
-      service: 'dropbox',
-      externalUserId: dropbox.accountId,
-      credentials: {
-        accessToken: dropbox.token.access_token,
-        refreshToken: dropbox.token.refresh_token,
-        expiresAt: dropbox.token.expires_at,
-      },
-      config: { folder: '/Tributary' },
-    });
+    const u = await newSandboxAccounts({ control }, ctx.db, repos, { services: ['strava', 'dropbox'] });
+    const user = { id: u.userId, email: u.email };
     const hookPath = `/hooks/${user.id}`;
     await repos.notifications.updateSettings(user.id, { webhookUrl: receiver.url(hookPath) });
-    await control('POST', '/strava/revoke', { athlete: strava.athlete.id });
+    await control('POST', '/strava/revoke', { athlete: u.athleteId });
 
     const finishedRuns = async () =>
       (await repos.syncRuns.listRecent(user.id)).filter((r) => r.status !== 'queued' && r.status !== 'running');
 
     await jobs.enqueue({ name: JobName.SyncUser, data: { userId: user.id, trigger: 'manual' } });
-    await until('the notification email', () => smtp.mailsTo(user.email!).length === 1);
+    await until('the notification email', () => smtp.mailsTo(user.email).length === 1);
     await until('the webhook call', () => receiver.at(hookPath).length === 1);
 
     await jobs.enqueue({ name: JobName.SyncUser, data: { userId: user.id, trigger: 'manual' } });
     await until('the second sync', async () => (await finishedRuns()).length === 2);
     await until('an idle queue', queueIdle);
 
-    expect(smtp.mailsTo(user.email!)).toHaveLength(1);
+    expect(smtp.mailsTo(user.email)).toHaveLength(1);
     expect(receiver.at(hookPath)).toHaveLength(1);
-    const mail = decodeQuotedPrintable(smtp.mailsTo(user.email!)[0]!.raw);
+    const mail = decodeQuotedPrintable(smtp.mailsTo(user.email)[0]!.raw);
     expect(mail).toContain('Subject: Tributary: tributary can no longer reach your Strava account');
     expect(mail).toContain(`${PUBLIC_URL}/dashboard`);
     const [hook] = receiver.at(hookPath);
@@ -172,7 +137,7 @@ describe('notifications after a real sync', () => {
       userId: user.id,
       group: 'reauth',
       service: 'strava',
-      connectionId: stravaConnection.id,
+      connectionId: u.connections.strava,
       fixUrl: `${PUBLIC_URL}/dashboard`,
     });
   });

@@ -1,46 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { NotFoundError, connectRedis, createLogger, type RedisConnection } from '@tributary/common';
+import { NotFoundError, createLogger } from '@tributary/common';
 import { ConnectorRegistry } from '@tributary/connectors';
 import { AccountRepository, type ConnectionView } from '@tributary/db';
-import { JobName, JobService, QueueName, SyncPriority, jobIdFor } from '@tributary/queue';
+import { JobName, QueueName, SyncPriority, jobIdFor } from '@tributary/queue';
 import { SiteAccountService } from '../../apps/web/src/auth/site-account.service';
 import { newUser, unique } from './support/factories';
-import { createTestContext, type TestContext } from './support/test-db';
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { useQueueTestContext } from './support/test-queues';
 
 describe('reconnecting a connection that needed re-authorisation', () => {
-  let ctx: TestContext;
-  let redis: RedisConnection;
-  let jobs: JobService;
+  const env = useQueueTestContext();
   let sut: SiteAccountService;
 
-  beforeAll(async () => {
-    ctx = createTestContext();
-    redis = await connectRedis({ url: REDIS_URL, startPrivate: false });
-  });
-
-  afterAll(async () => {
-    await redis.close();
-    await ctx.close();
-  });
-
   beforeEach(() => {
-    jobs = new JobService(redis, `test-${randomBytes(6).toString('hex')}`);
-    const { repos } = ctx;
+    const { repos } = env.ctx;
     sut = new SiteAccountService(
       repos.users,
       repos.connections,
-      new AccountRepository(ctx.db),
+      new AccountRepository(env.ctx.db),
       new ConnectorRegistry([]),
       createLogger({ level: 'silent' }),
-      jobs,
+      env.jobs,
     );
-  });
-
-  afterEach(async () => {
-    for (const name of Object.values(QueueName)) await jobs.queue(name).obliterate({ force: true });
-    await jobs.close();
   });
 
   interface Broken {
@@ -52,8 +31,8 @@ describe('reconnecting a connection that needed re-authorisation', () => {
 
   /** A user whose Strava authorisation was revoked, recorded the way a sync records it. */
   async function brokenUser(): Promise<Broken> {
-    const { repos } = ctx;
-    const user = await newUser(ctx.db, { next_sync_exhaustive: false, next_sync_at: null });
+    const { repos } = env.ctx;
+    const user = await newUser(env.ctx.db, { next_sync_exhaustive: false, next_sync_at: null });
     const athleteId = unique('athlete');
     const strava = await repos.connections.connect(user.id, {
       service: 'strava',
@@ -99,7 +78,7 @@ describe('reconnecting a connection that needed re-authorisation', () => {
   }
 
   async function openCodes(userId: string, connectionId: string): Promise<string[]> {
-    return (await ctx.repos.syncErrors.listOpen(userId, { connectionId })).map((e) => e.code).sort();
+    return (await env.ctx.repos.syncErrors.listOpen(userId, { connectionId })).map((e) => e.code).sort();
   }
 
   it('should clear the connection’s blocking errors and temporary exclusions and queue an exhaustive sync', async () => {
@@ -112,7 +91,7 @@ describe('reconnecting a connection that needed re-authorisation', () => {
     });
 
     expect(outcome).toEqual({ userId: u.userId, created: false, merged: false });
-    const { repos } = ctx;
+    const { repos } = env.ctx;
     expect((await repos.connections.getForUser(u.userId, u.strava.id)).status).toBe('ok');
     expect(await repos.connections.readCredentials(u.userId, u.strava.id)).toEqual({ accessToken: 'new' });
     // The auth error goes; an activity's upload error and the other connection's problem are not about auth.
@@ -122,7 +101,7 @@ describe('reconnecting a connection that needed re-authorisation', () => {
     const user = await repos.users.getById(u.userId);
     expect(user.next_sync_exhaustive).toBe(true);
     expect(user.next_sync_at?.getTime()).toBeLessThanOrEqual(Date.now());
-    const job = await jobs
+    const job = await env.jobs
       .queue(QueueName.Sync)
       .getJob(jobIdFor({ name: JobName.SyncUser, data: { userId: u.userId, trigger: 'connected' } }));
     expect(job?.data).toEqual({ userId: u.userId, trigger: 'connected', exhaustive: true });
@@ -138,21 +117,21 @@ describe('reconnecting a connection that needed re-authorisation', () => {
   it('should refuse to clear another user’s connection', async () => {
     const mine = await brokenUser();
     const theirs = await brokenUser();
-    const accounts = new AccountRepository(ctx.db);
+    const accounts = new AccountRepository(env.ctx.db);
 
     await expect(accounts.reconnected(mine.userId, theirs.strava.id)).rejects.toThrow(NotFoundError);
     await expect(accounts.reconnected(mine.userId, 'not-a-uuid')).rejects.toThrow(NotFoundError);
 
     expect(await openCodes(theirs.userId, theirs.strava.id)).toEqual(['auth', 'upload']);
-    expect((await ctx.repos.connections.getForUser(theirs.userId, theirs.strava.id)).status).toBe('needs_reauth');
-    expect(await ctx.repos.exclusions.listActive(theirs.userId, theirs.strava.id)).toHaveLength(2);
+    expect((await env.ctx.repos.connections.getForUser(theirs.userId, theirs.strava.id)).status).toBe('needs_reauth');
+    expect(await env.ctx.repos.exclusions.listActive(theirs.userId, theirs.strava.id)).toHaveLength(2);
   });
 
   it('should queue the first sync of a newly connected service at once', async () => {
     const u = await brokenUser();
     const outcome = await sut.connect(u.userId, 'dropbox', { externalUserId: unique('dbx'), credentials: { t: 1 } });
     expect(outcome).toMatchObject({ userId: u.userId, created: false });
-    const job = await jobs
+    const job = await env.jobs
       .queue(QueueName.Sync)
       .getJob(jobIdFor({ name: JobName.SyncUser, data: { userId: u.userId, trigger: 'connected' } }));
     expect(job?.data).toMatchObject({ exhaustive: true, trigger: 'connected' });

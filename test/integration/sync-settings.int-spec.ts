@@ -1,29 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { connectRedis, createLogger, type RedisConnection } from '@tributary/common';
-import {
-  ConnectorRegistry,
-  DropboxConnector,
-  GarminConnector,
-  StravaConnector,
-  UnlimitedRateLimiter,
-  formatsCodec,
-} from '@tributary/connectors';
+import { type ConnectorRegistry } from '@tributary/connectors';
 import { type Repositories, StatsRepository, UserRepository, createRepositories } from '@tributary/db';
 import { JobName, JobService, QueueName, jobIdFor } from '@tributary/queue';
-import { type SandboxHandle, startSandbox } from '../../apps/sandbox/src';
+import { type SandboxHandle } from '../../apps/sandbox/src';
 import { SchedulingRepository } from '../../apps/worker/src/scheduling/scheduling.repository';
 import { SyncScheduler } from '../../apps/worker/src/scheduling/sync-scheduler.service';
 import { StatsCronService, StatsMetric } from '../../apps/worker/src/stats/stats-cron.service';
 import { StatsSourcesRepository } from '../../apps/worker/src/stats/stats-sources.repository';
 import { SyncFailuresRepository } from '../../apps/worker/src/sync/sync-failures.repository';
 import { SyncUserService } from '../../apps/worker/src/sync/sync-user.service';
-import { newUser } from './support/factories';
+import {
+  type SandboxAccounts,
+  type SandboxControl,
+  newSandboxAccounts,
+  sandboxHoldings,
+  startSandboxWorld,
+} from './support/sandbox-users';
 import { createScratchDatabase, testKeyring, type ScratchDb } from './support/test-db';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const STRAVA_APP = { clientId: '12345', clientSecret: 'sandbox-strava-secret' };
-const DROPBOX_APP = { clientId: 'sandbox-dropbox-key', clientSecret: 'sandbox-dropbox-secret' };
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -31,13 +28,7 @@ const logger = createLogger({ level: 'silent' });
 /** The simulators keep whole seconds. */
 const seconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
-interface SandboxUser {
-  userId: string;
-  athleteId: string;
-  garminUser: string;
-  dropboxAccount: string;
-  connections: { strava: string; garmin: string; dropbox: string };
-}
+type SandboxUser = SandboxAccounts;
 
 /**
  * User settings and per-connection settings, honoured by a real sync against the sandbox (the planner's own rules are
@@ -51,18 +42,8 @@ describe('user settings honoured by the sync', () => {
   let scratch: ScratchDb;
   let repos: Repositories;
   let connectors: ConnectorRegistry;
+  let control: SandboxControl;
   let clockOffsetMs: number;
-
-  async function control<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${sb.urls.control}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new TypeError(`control ${method} ${route}: ${res.status} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
 
   function service(): SyncUserService {
     return new SyncUserService({
@@ -78,53 +59,8 @@ describe('user settings honoured by the sync', () => {
     return service().run({ userId: u.userId, trigger, workerId: 'test' });
   }
 
-  async function newSandboxUser(): Promise<SandboxUser> {
-    const user = await newUser(scratch.db);
-    const tag = randomBytes(4).toString('hex');
-    const strava = await control<{ athlete: { id: number }; token: Record<string, string | number> }>(
-      'POST',
-      '/strava/athletes',
-      { firstname: `u${tag}`, token: {}, timezone: 'America/Denver' },
-    );
-    const garminUser = `g${tag}@example.com`;
-    await control('POST', '/garmin/accounts', { username: garminUser, password: 'pw' });
-    const garminAccount = await connectors.get('garmin_connect').authorize!({ username: garminUser, password: 'pw' });
-    const dropbox = await control<{ accountId: string; token: Record<string, string | number> }>(
-      'POST',
-      '/dropbox/accounts',
-      { token: { offline: true } },
-    );
-    const s = await repos.connections.connect(user.id, {
-      service: 'strava',
-      externalUserId: String(strava.athlete.id),
-      credentials: {
-        accessToken: strava.token.access_token,
-        refreshToken: strava.token.refresh_token,
-        expiresAt: strava.token.expires_at,
-      },
-    });
-    const g = await repos.connections.connect(user.id, {
-      service: 'garmin_connect',
-      externalUserId: garminAccount.externalUserId,
-      credentials: garminAccount.credentials,
-    });
-    const d = await repos.connections.connect(user.id, {
-      service: 'dropbox',
-      externalUserId: dropbox.accountId,
-      credentials: {
-        accessToken: dropbox.token.access_token,
-        refreshToken: dropbox.token.refresh_token,
-        expiresAt: dropbox.token.expires_at,
-      },
-      config: { folder: '/Tributary' },
-    });
-    return {
-      userId: user.id,
-      athleteId: String(strava.athlete.id),
-      garminUser,
-      dropboxAccount: dropbox.accountId,
-      connections: { strava: s.id, garmin: g.id, dropbox: d.id },
-    };
+  function newSandboxUser(): Promise<SandboxUser> {
+    return newSandboxAccounts({ control, registry: connectors }, scratch.db, repos, { timezone: 'America/Denver' });
   }
 
   function spec(startMs: number, sport = 'Run', durationSeconds = 900) {
@@ -132,21 +68,8 @@ describe('user settings honoured by the sync', () => {
   }
 
   async function holdings(u: SandboxUser): Promise<{ strava: number[]; garmin: number[]; dropbox: number }> {
-    const strava = await control<{ start_date: string }[]>('GET', `/strava/activities?athlete=${u.athleteId}`);
-    const garmin = await control<{ startTimeGMT: string }[]>(
-      'GET',
-      `/garmin/activities?username=${encodeURIComponent(u.garminUser)}`,
-    );
-    const files = await control<{ path_display?: string; path?: string }[]>(
-      'GET',
-      `/dropbox/files?account=${encodeURIComponent(u.dropboxAccount)}`,
-    );
-    const toMs = (s: string) => Date.parse(s.endsWith('Z') || s.includes('+') ? s : `${s.replace(' ', 'T')}Z`);
-    return {
-      strava: strava.map((a) => toMs(a.start_date)).sort(),
-      garmin: garmin.map((a) => toMs(a.startTimeGMT)).sort(),
-      dropbox: files.map((f) => f.path_display ?? f.path ?? '').filter((p) => /\.(fit|tcx|gpx)$/i.test(p)).length,
-    };
+    const held = await sandboxHoldings(control, u);
+    return { ...held, dropbox: held.dropbox.length };
   }
 
   /** Presence state and reason of the user's activity starting at `startMs`, per connection. */
@@ -163,26 +86,16 @@ describe('user settings honoured by the sync', () => {
   }
 
   beforeAll(async () => {
-    sb = await startSandbox({ port: 0, strava: { uploadProcessingPolls: 0 }, garmin: { uploadProcessingPolls: 0 } });
+    ({
+      sb,
+      control,
+      registry: connectors,
+    } = await startSandboxWorld({
+      stravaUploadPollScheduleMs: [10, 20, 40, 80],
+      garminUploadPollScheduleMs: [10, 20, 40],
+    }));
     scratch = await createScratchDatabase({ migrate: true });
     repos = createRepositories(scratch.db, testKeyring());
-    const shared = { limiter: new UnlimitedRateLimiter(), codec: formatsCodec };
-    connectors = new ConnectorRegistry([
-      new StravaConnector({ baseUrl: sb.urls.strava, ...STRAVA_APP, uploadPollScheduleMs: [10, 20, 40, 80] }, shared),
-      new GarminConnector(
-        { baseUrl: sb.urls.garmin, ssoUrl: sb.urls.garminSso, uploadPollScheduleMs: [10, 20, 40] },
-        shared,
-      ),
-      new DropboxConnector(
-        {
-          apiUrl: sb.urls.dropboxApi,
-          contentUrl: sb.urls.dropboxContent,
-          notifyUrl: sb.urls.dropboxNotify,
-          ...DROPBOX_APP,
-        },
-        shared,
-      ),
-    ]);
   });
 
   beforeEach(() => {

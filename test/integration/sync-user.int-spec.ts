@@ -2,40 +2,33 @@ import { randomBytes } from 'node:crypto';
 import { connectRedis, createLogger, Keyring, type RedisConnection } from '@tributary/common';
 import { NestFactory } from '@nestjs/core';
 import { type AppConfig, loadConfig } from '@tributary/config';
-import {
-  ConnectorRegistry,
-  DropboxConnector,
-  GarminConnector,
-  StravaConnector,
-  UnlimitedRateLimiter,
-  formatsCodec,
-} from '@tributary/connectors';
+import { ConnectorRegistry } from '@tributary/connectors';
 import { createRepositories, type Repositories } from '@tributary/db';
 import { JobName, JobService, JobStatus } from '@tributary/queue';
-import { type SandboxHandle, startSandbox } from '../../apps/sandbox/src';
+import { type SandboxHandle } from '../../apps/sandbox/src';
 import { SyncUserProcessor } from '../../apps/worker/src/processors/sync-user.processor';
 import { SyncFailuresRepository } from '../../apps/worker/src/sync/sync-failures.repository';
 import { SyncLeaseLostError, SyncUserService } from '../../apps/worker/src/sync/sync-user.service';
 import { type SyncRepositories } from '../../apps/worker/src/sync/sync-user.types';
 import { WorkerModule, type WorkerDependencies } from '../../apps/worker/src/worker.module';
 import { createTestContext, type TestContext } from './support/test-db';
-import { newUser } from './support/factories';
+import {
+  SANDBOX_DROPBOX_APP,
+  SANDBOX_STRAVA_APP,
+  type SandboxAccounts,
+  type SandboxControl,
+  newSandboxAccounts,
+  sandboxHoldings,
+  startSandboxWorld,
+} from './support/sandbox-users';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const STRAVA_APP = { clientId: '12345', clientSecret: 'sandbox-strava-secret' };
-const DROPBOX_APP = { clientId: 'sandbox-dropbox-key', clientSecret: 'sandbox-dropbox-secret' };
 const HOUR = 3_600_000;
 const logger = createLogger({ level: 'silent' });
 /** The simulators keep whole seconds. */
 const seconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
-interface SandboxUser {
-  userId: string;
-  athleteId: string;
-  garminUser: string;
-  dropboxAccount: string;
-  connections: { strava: string; garmin: string; dropbox: string };
-}
+type SandboxUser = SandboxAccounts;
 
 describe(SyncUserService.name, () => {
   // Several real syncs against the simulators per test; on a loaded machine one takes longer than jest's 5 s default.
@@ -44,18 +37,8 @@ describe(SyncUserService.name, () => {
   let ctx: TestContext;
   let repos: Repositories;
   let connectors: ConnectorRegistry;
+  let control: SandboxControl;
   let clockOffsetMs: number;
-
-  async function control<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${sb.urls.control}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new TypeError(`control ${method} ${route}: ${res.status} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
 
   function service(overrides: Partial<SyncRepositories> = {}, registry = connectors): SyncUserService {
     return new SyncUserService({
@@ -68,78 +51,16 @@ describe(SyncUserService.name, () => {
   }
 
   /** A hub user with Strava, Garmin and Dropbox accounts at the sandbox, connected the way the web app stores them. */
-  async function newSandboxUser(): Promise<SandboxUser> {
-    const user = await newUser(ctx.db);
-    const tag = randomBytes(4).toString('hex');
-    const strava = await control<{ athlete: { id: number }; token: Record<string, string | number> }>(
-      'POST',
-      '/strava/athletes',
-      { firstname: `u${tag}`, token: {}, timezone: 'America/Denver' },
-    );
-    const garminUser = `g${tag}@example.com`;
-    await control('POST', '/garmin/accounts', { username: garminUser, password: 'pw' });
-    const garminAccount = await connectors.get('garmin_connect').authorize!({ username: garminUser, password: 'pw' });
-    const dropbox = await control<{ accountId: string; token: Record<string, string | number> }>(
-      'POST',
-      '/dropbox/accounts',
-      { token: { offline: true } },
-    );
-    const s = await repos.connections.connect(user.id, {
-      service: 'strava',
-      externalUserId: String(strava.athlete.id),
-      credentials: {
-        accessToken: strava.token.access_token,
-        refreshToken: strava.token.refresh_token,
-        expiresAt: strava.token.expires_at,
-      },
-    });
-    const g = await repos.connections.connect(user.id, {
-      service: 'garmin_connect',
-      externalUserId: garminAccount.externalUserId,
-      credentials: garminAccount.credentials,
-    });
-    const d = await repos.connections.connect(user.id, {
-      service: 'dropbox',
-      externalUserId: dropbox.accountId,
-      credentials: {
-        accessToken: dropbox.token.access_token,
-        refreshToken: dropbox.token.refresh_token,
-        expiresAt: dropbox.token.expires_at,
-      },
-      config: { folder: '/Tributary' },
-    });
-    return {
-      userId: user.id,
-      athleteId: String(strava.athlete.id),
-      garminUser,
-      dropboxAccount: dropbox.accountId,
-      connections: { strava: s.id, garmin: g.id, dropbox: d.id },
-    };
+  function newSandboxUser(): Promise<SandboxUser> {
+    return newSandboxAccounts({ control, registry: connectors }, ctx.db, repos, { timezone: 'America/Denver' });
   }
 
   function spec(startMs: number, sport = 'Run') {
     return { start: new Date(startMs).toISOString(), durationSeconds: 900, sport, intervalSeconds: 15 };
   }
 
-  async function holdings(u: SandboxUser): Promise<{ strava: number[]; garmin: number[]; dropbox: string[] }> {
-    const strava = await control<{ start_date: string }[]>('GET', `/strava/activities?athlete=${u.athleteId}`);
-    const garmin = await control<{ startTimeGMT: string }[]>(
-      'GET',
-      `/garmin/activities?username=${encodeURIComponent(u.garminUser)}`,
-    );
-    const files = await control<{ path_display?: string; path?: string }[]>(
-      'GET',
-      `/dropbox/files?account=${encodeURIComponent(u.dropboxAccount)}`,
-    );
-    const toMs = (s: string) => Date.parse(s.endsWith('Z') || s.includes('+') ? s : `${s.replace(' ', 'T')}Z`);
-    return {
-      strava: strava.map((a) => toMs(a.start_date)).sort(),
-      garmin: garmin.map((a) => toMs(a.startTimeGMT)).sort(),
-      dropbox: files
-        .map((f) => f.path_display ?? f.path ?? '')
-        .filter((p) => /\.(fit|tcx|gpx)$/i.test(p))
-        .sort(),
-    };
+  function holdings(u: SandboxUser): Promise<{ strava: number[]; garmin: number[]; dropbox: string[] }> {
+    return sandboxHoldings(control, u);
   }
 
   async function uploadRequests(): Promise<string[]> {
@@ -157,26 +78,16 @@ describe(SyncUserService.name, () => {
   }
 
   beforeAll(async () => {
-    sb = await startSandbox({ port: 0, strava: { uploadProcessingPolls: 0 }, garmin: { uploadProcessingPolls: 0 } });
+    ({
+      sb,
+      control,
+      registry: connectors,
+    } = await startSandboxWorld({
+      stravaUploadPollScheduleMs: [10, 20, 40, 80],
+      garminUploadPollScheduleMs: [10, 20, 40],
+    }));
     ctx = createTestContext();
     repos = ctx.repos;
-    const shared = { limiter: new UnlimitedRateLimiter(), codec: formatsCodec };
-    connectors = new ConnectorRegistry([
-      new StravaConnector({ baseUrl: sb.urls.strava, ...STRAVA_APP, uploadPollScheduleMs: [10, 20, 40, 80] }, shared),
-      new GarminConnector(
-        { baseUrl: sb.urls.garmin, ssoUrl: sb.urls.garminSso, uploadPollScheduleMs: [10, 20, 40] },
-        shared,
-      ),
-      new DropboxConnector(
-        {
-          apiUrl: sb.urls.dropboxApi,
-          contentUrl: sb.urls.dropboxContent,
-          notifyUrl: sb.urls.dropboxNotify,
-          ...DROPBOX_APP,
-        },
-        shared,
-      ),
-    ]);
   });
 
   beforeEach(() => {
@@ -441,15 +352,15 @@ describe(SyncUserService.name, () => {
         TRIBUTARY_QUEUE_PREFIX: prefix,
         TRIBUTARY_ENCRYPTION_KEYS: `sync${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`,
         STRAVA_BASE_URL: sb.urls.strava,
-        STRAVA_CLIENT_ID: STRAVA_APP.clientId,
-        STRAVA_CLIENT_SECRET: STRAVA_APP.clientSecret,
+        STRAVA_CLIENT_ID: SANDBOX_STRAVA_APP.clientId,
+        STRAVA_CLIENT_SECRET: SANDBOX_STRAVA_APP.clientSecret,
         GARMIN_BASE_URL: sb.urls.garmin,
         GARMIN_SSO_URL: sb.urls.garminSso,
         DROPBOX_BASE_URL: sb.urls.dropboxApi,
         DROPBOX_CONTENT_URL: sb.urls.dropboxContent,
         DROPBOX_NOTIFY_URL: sb.urls.dropboxNotify,
-        DROPBOX_CLIENT_ID: DROPBOX_APP.clientId,
-        DROPBOX_CLIENT_SECRET: DROPBOX_APP.clientSecret,
+        DROPBOX_CLIENT_ID: SANDBOX_DROPBOX_APP.clientId,
+        DROPBOX_CLIENT_SECRET: SANDBOX_DROPBOX_APP.clientSecret,
       });
     });
 

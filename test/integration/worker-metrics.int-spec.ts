@@ -12,11 +12,10 @@ import { startWorkerHttpServer, type WorkerHttpServer } from '../../apps/worker/
 import { createWorkerMetrics } from '../../apps/worker/src/http/worker-metrics.factory';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { newUser } from './support/factories';
+import { SANDBOX_DROPBOX_APP, SANDBOX_STRAVA_APP, type SandboxControl, sandboxControl } from './support/sandbox-users';
 import { createTestContext, type TestContext } from './support/test-db';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const STRAVA_APP = { clientId: '12345', clientSecret: 'sandbox-strava-secret' };
-const DROPBOX_APP = { clientId: 'sandbox-dropbox-key', clientSecret: 'sandbox-dropbox-secret' };
 const HOUR = 3_600_000;
 const TOKEN = `metrics-${randomBytes(12).toString('hex')}`;
 
@@ -47,6 +46,7 @@ function total(series: Map<string, number>, name: string, labels: Record<string,
  */
 describe('worker /metrics after a sync', () => {
   let sb: SandboxHandle;
+  let control: SandboxControl;
   let ctx: TestContext;
   let redis: RedisConnection;
   let jobs: JobService;
@@ -56,17 +56,6 @@ describe('worker /metrics after a sync', () => {
   let worker: INestApplicationContext;
   let http: WorkerHttpServer;
 
-  async function control<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${sb.urls.control}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new TypeError(`control ${method} ${route}: ${res.status} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
-
   async function scrape(): Promise<Map<string, number>> {
     const res = await fetch(`${http.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
@@ -75,6 +64,7 @@ describe('worker /metrics after a sync', () => {
 
   beforeAll(async () => {
     sb = await startSandbox({ port: 0, strava: { uploadProcessingPolls: 0 }, garmin: { uploadProcessingPolls: 0 } });
+    control = sandboxControl(sb);
     ctx = createTestContext();
     redis = await connectRedis({ url: REDIS_URL, startPrivate: false });
     prefix = `test-${randomBytes(6).toString('hex')}`;
@@ -85,15 +75,15 @@ describe('worker /metrics after a sync', () => {
       TRIBUTARY_ENCRYPTION_KEYS: `met${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`,
       TRIBUTARY_METRICS_TOKEN: TOKEN,
       STRAVA_BASE_URL: sb.urls.strava,
-      STRAVA_CLIENT_ID: STRAVA_APP.clientId,
-      STRAVA_CLIENT_SECRET: STRAVA_APP.clientSecret,
+      STRAVA_CLIENT_ID: SANDBOX_STRAVA_APP.clientId,
+      STRAVA_CLIENT_SECRET: SANDBOX_STRAVA_APP.clientSecret,
       GARMIN_BASE_URL: sb.urls.garmin,
       GARMIN_SSO_URL: sb.urls.garminSso,
       DROPBOX_BASE_URL: sb.urls.dropboxApi,
       DROPBOX_CONTENT_URL: sb.urls.dropboxContent,
       DROPBOX_NOTIFY_URL: sb.urls.dropboxNotify,
-      DROPBOX_CLIENT_ID: DROPBOX_APP.clientId,
-      DROPBOX_CLIENT_SECRET: DROPBOX_APP.clientSecret,
+      DROPBOX_CLIENT_ID: SANDBOX_DROPBOX_APP.clientId,
+      DROPBOX_CLIENT_SECRET: SANDBOX_DROPBOX_APP.clientSecret,
     });
     repos = createRepositories(ctx.db, new Keyring(config.encryptionKeys));
     const database = {
@@ -168,7 +158,7 @@ describe('worker /metrics after a sync', () => {
       credentials: oauth(strava.token),
     });
     await repos.connections.connect(user.id, {
-      service: 'garmin-connect',
+      service: 'garmin_connect',
       externalUserId: garmin.externalUserId,
       credentials: garmin.credentials,
     });

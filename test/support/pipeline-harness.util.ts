@@ -342,7 +342,7 @@ export async function startPipelineHub(options: PipelineHubOptions = {}): Promis
         },
       });
       const g = await repos.connections.connect(user.id, {
-        service: 'garmin-connect',
+        service: 'garmin_connect',
         externalUserId: garminAccount.externalUserId,
         credentials: garminAccount.credentials,
       });

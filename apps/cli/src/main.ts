@@ -6,7 +6,13 @@ import { buildProgram } from './program';
 /** Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 a dependency (DB, Redis, upstream) is unavailable. */
 async function main(argv: string[]): Promise<number> {
   const program: Command = buildProgram();
-  program.exitOverride();
+  // Subcommands do not inherit an override set after they were added: without this, commander exits 1 on their usage
+  // errors (a missing argument) instead of our 2.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,11 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricsRegistryOptions {
   /** Which process this is (`web`, `worker`); exported as `tributary_process_info{role}`. */
   role: string;
+  /** Defaults to the hub's package version. */
   version?: string;
   /** Node.js process metrics (CPU, memory, event-loop lag, GC); on unless a test turns them off. */
   processMetrics?: boolean;
+}
+
+let cachedVersion: string | undefined;
+
+/**
+ * The version in the hub's package.json, found by walking up from this file: the same code runs from the sources
+ * (libs/common/src/metrics) and from the build (dist/apps/<app>/libs/common/src/metrics), at different depths.
+ */
+export function hubVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  cachedVersion = 'unknown';
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'tributary' && typeof pkg.version === 'string') {
+        cachedVersion = pkg.version;
+        break;
+      }
+    } catch {
+      // No package.json at this level; keep walking up.
+    }
+  }
+  return cachedVersion;
 }
 
 /**
@@ -21,7 +47,7 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): Registry
     help: 'Always 1; labels name the role and version of the process.',
     labelNames: ['role', 'version'],
     registers: [registry],
-  }).set({ role: options.role, version: options.version ?? 'unknown' }, 1);
+  }).set({ role: options.role, version: options.version ?? hubVersion() }, 1);
   return registry;
 }
 

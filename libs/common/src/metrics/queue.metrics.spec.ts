@@ -1,4 +1,4 @@
-import { createMetricsRegistry } from './metrics.registry';
+import { createMetricsRegistry, hubVersion } from './metrics.registry';
 import { QueueMetrics, type QueueSnapshot } from './queue.metrics';
 
 const SYNC: QueueSnapshot = {
@@ -37,6 +37,6 @@ describe(QueueMetrics.name, () => {
     expect(text).not.toContain('tributary_queue_waiting{');
     // The counter is rendered alongside the collections, so it shows the failures of the scrapes before this one.
     expect(text).toContain('tributary_metrics_collect_errors_total{source="queues"} 1');
-    expect(text).toContain('tributary_process_info{role="worker",version="unknown"} 1');
+    expect(text).toContain(`tributary_process_info{role="worker",version="${hubVersion()}"} 1`);
   });
 });
