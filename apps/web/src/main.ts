@@ -2,22 +2,21 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import {
-  ConfigError,
   NestLoggerAdapter,
+  type OwnedResource,
+  closeOwnedResources,
   connectRedis,
-  createLogger,
-  describeError,
   Keyring,
   redactUrl,
   type Logger,
 } from '@tributary/common';
-import { loadConfig, type AppConfig } from '@tributary/config';
+import { runAppMain, type AppConfig } from '@tributary/config';
 import { ConnectorRegistry, RedisRateLimiter, createConnectors } from '@tributary/connectors';
 import { openDatabase } from '@tributary/db';
 import { JobService } from '@tributary/queue';
 import { createWebMetrics } from './metrics/web-metrics.factory';
 import { setupOpenApi } from './openapi/openapi.setup';
-import { WebModule, type OwnedResource } from './web.module';
+import { WebModule } from './web.module';
 
 async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
   const resources: OwnedResource[] = [];
@@ -66,24 +65,9 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
     const url = `http://${config.web.host}:${port}`;
     logger.info({ url, database: database.kind, redis: redactUrl(redis.url) }, `Tributary web listening on ${url}`);
   } catch (err) {
-    for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
+    await closeOwnedResources(resources);
     throw err;
   }
 }
 
-function main(): void {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    process.stderr.write(`tributary-web: ${err instanceof ConfigError ? err.message : describeError(err)}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ level: config.logLevel, app: 'web' });
-  bootstrap(config, logger).catch((err: unknown) => {
-    logger.fatal({ err }, `web failed to start: ${describeError(err)}`);
-    process.exit(1);
-  });
-}
-
-main();
+runAppMain('web', bootstrap);

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { type AppConfig } from '@tributary/config';
-import { type Logger } from '@tributary/common';
+import { type Logger, type OwnedResource, closeOwnedResources } from '@tributary/common';
 import { type JobService } from '@tributary/queue';
 import { ActivitiesModule } from './activities/activities.module';
 import { AdminModule } from './admin/admin.module';
@@ -26,12 +26,6 @@ import { SiteModule, type SiteDependencies } from './site/site.module';
 import { SyncNowModule } from './sync/sync-now.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { APP_CONFIG, JOB_SERVICE, OWNED_RESOURCES, READINESS_CHECKS, ROOT_LOGGER } from './web.tokens';
-
-/** Something main.ts opened before Nest started (database pool, Redis clients) and Nest must close on shutdown. */
-export interface OwnedResource {
-  name: string;
-  close(): Promise<void>;
-}
 
 /** Everything built at boot, outside Nest, and handed to the module. Tests pass their own. */
 export interface WebDependencies {
@@ -54,13 +48,9 @@ class ResourceCloser implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(signal?: string): Promise<void> {
-    for (const resource of [...this.resources].reverse()) {
-      try {
-        await resource.close();
-      } catch (err) {
-        this.logger.warn({ err, resource: resource.name, signal }, 'closing a resource failed');
-      }
-    }
+    await closeOwnedResources(this.resources, (err, resource) =>
+      this.logger.warn({ err, resource: resource.name, signal }, 'closing a resource failed'),
+    );
   }
 }
 

@@ -1,19 +1,18 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import {
-  ConfigError,
   NestLoggerAdapter,
+  type OwnedResource,
+  closeOwnedResources,
   connectRedis,
-  createLogger,
-  describeError,
   type Logger,
 } from '@tributary/common';
-import { loadConfig, type AppConfig } from '@tributary/config';
+import { runAppMain, type AppConfig } from '@tributary/config';
 import { StatsRepository, openDatabase } from '@tributary/db';
 import { JobService } from '@tributary/queue';
 import { startWorkerHttpServer } from './http/worker-http.server';
 import { createWorkerMetrics } from './http/worker-metrics.factory';
-import { WorkerModule, type OwnedResource } from './worker.module';
+import { WorkerModule } from './worker.module';
 
 async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
   const resources: OwnedResource[] = [];
@@ -57,24 +56,9 @@ async function bootstrap(config: AppConfig, logger: Logger): Promise<void> {
     resources.push({ name: 'http', close: () => http.close() });
     logger.info({ url: http.url }, `worker probes and metrics on ${http.url}`);
   } catch (err) {
-    for (const resource of resources.reverse()) await resource.close().catch(() => undefined);
+    await closeOwnedResources(resources);
     throw err;
   }
 }
 
-function main(): void {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    process.stderr.write(`tributary-worker: ${err instanceof ConfigError ? err.message : describeError(err)}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ level: config.logLevel, app: 'worker' });
-  bootstrap(config, logger).catch((err: unknown) => {
-    logger.fatal({ err }, `worker failed to start: ${describeError(err)}`);
-    process.exit(1);
-  });
-}
-
-main();
+runAppMain('worker', bootstrap);

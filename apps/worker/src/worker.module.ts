@@ -7,7 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
-import { type Logger } from '@tributary/common';
+import { type Logger, type OwnedResource, closeOwnedResources } from '@tributary/common';
 import { type AppConfig } from '@tributary/config';
 import {
   JobWorkers,
@@ -28,12 +28,6 @@ import { WatchdogProcessor } from './processors/watchdog.processor';
 import { WebhookEventProcessor } from './processors/webhook-event.processor';
 import { WORKER_DEPS } from './worker.tokens';
 
-/** Something main.ts opened before Nest started and Nest must close after the workers have drained. */
-export interface OwnedResource {
-  name: string;
-  close(): Promise<void>;
-}
-
 export interface WorkerDependencies {
   config: AppConfig;
   logger: Logger;
@@ -42,7 +36,7 @@ export interface WorkerDependencies {
   stats: StatsSink;
   /** The opened (migrated) database; processors that touch users, connections or runs refuse to run without it. */
   database?: Database;
-  /** Closed in reverse order after the workers stop. */
+  /** Opened by main.ts before Nest started; closed in reverse order after the workers stop. */
   resources?: OwnedResource[];
   /** Prometheus hooks (sync durations, API calls, rate-limit budgets); absent in tests that do not look. */
   metrics?: WorkerMetrics;
@@ -102,13 +96,10 @@ export class WorkerRuntime implements OnModuleInit, OnApplicationShutdown {
       const { drained } = await this.workers.close(this.deps.drainTimeoutMs);
       logger.info({ drained }, 'workers stopped');
     }
-    for (const resource of [...(this.deps.resources ?? [])].reverse()) {
-      try {
-        await resource.close();
-      } catch (err) {
-        logger.warn({ err, resource: resource.name }, 'closing a resource failed');
-      }
-    }
+    // After the workers drained: their jobs may still have needed the database and Redis.
+    await closeOwnedResources(this.deps.resources ?? [], (err, resource) =>
+      logger.warn({ err, resource: resource.name }, 'closing a resource failed'),
+    );
   }
 }
 

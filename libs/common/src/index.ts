@@ -3,3 +3,4 @@ export * from './logging';
 export * from './redis';
 export * from './crypto';
 export * from './metrics';
+export * from './lifecycle/owned-resource.util';

@@ -1,2 +1,3 @@
 export * from './config';
 export * from './env.schema';
+export * from './app-main.util';
